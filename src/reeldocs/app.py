@@ -1,0 +1,174 @@
+"""The web application: JSON API, pages, and (unless told otherwise) a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html import escape
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
+from reeldocs.core.errors import ReeldocsError
+from reeldocs.core.settings import Settings, get_settings
+from reeldocs.core.storage import open_storage
+
+_logger = logging.getLogger(__name__)
+
+HTTP_KINDS = {
+    400: "BadRequest",
+    401: "NotAuthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMedia",
+    422: "ValidationError",
+    429: "TooManyRequests",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/healthz"
+
+
+def error_response(request: Request, status: int, body: dict[str, Any]) -> Response:
+    if _wants_json(request):
+        return JSONResponse(body, status_code=status)
+    from reeldocs.pages.rendering import render_error
+
+    return render_error(request, status, body["detail"])
+
+
+def _validation_sentence(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:5]:
+        where = ".".join(
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")
+        )
+        message = str(error.get("msg", "is not valid")).rstrip(".")
+        problems.append(f"{where or 'the request'}: {message}")
+    return "The request is not valid (" + "; ".join(problems) + ")."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ReeldocsError)
+    async def reeldocs_error(request: Request, exc: ReeldocsError) -> Response:
+        return error_response(request, exc.status, exc.body())
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(
+            request, 422, {"error": "ValidationError", "detail": _validation_sentence(exc)}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        kind = HTTP_KINDS.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else kind
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is nothing at this address."
+        elif exc.status_code == 405:
+            detail = f"This address does not accept {request.method} requests."
+        return error_response(request, exc.status_code, {"error": kind, "detail": detail})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        _logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(
+            request,
+            500,
+            {
+                "error": "InternalError",
+                "detail": "Something went wrong on the server. Try again; if it keeps "
+                "happening, tell your administrator.",
+            },
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    urls: DatabaseUrls | None = None,
+    run_worker: bool = False,
+    worker_concurrency: int = 1,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from reeldocs.jobs.queue import build_queue
+        from reeldocs.jobs.worker import run_worker_forever
+
+        resolved = urls or await run_in_threadpool(database_urls, settings)
+        app.state.urls = resolved
+        app.state.engine = create_engine(resolved)
+        app.state.storage = open_storage(settings.storage_url, settings.s3_endpoint_url)
+        app.state.queue = build_queue(resolved.libpq, settings)
+        worker: asyncio.Task[None] | None = None
+        async with app.state.queue.open_async():
+            if run_worker:
+                worker = asyncio.create_task(
+                    run_worker_forever(settings, resolved, concurrency=worker_concurrency)
+                )
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    worker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Reeldocs",
+        version="0.1.0",
+        summary="Turn product and tutorial videos into documentation.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    from reeldocs.auth.routes import router as auth_router
+    from reeldocs.docs.routes import router as docs_router
+    from reeldocs.jobs.routes import router as jobs_router
+    from reeldocs.orgs.routes import router as orgs_router
+    from reeldocs.pages.routes import install_pages
+    from reeldocs.projects.routes import router as projects_router
+    from reeldocs.videos.routes import router as videos_router
+
+    for router in (
+        auth_router,
+        orgs_router,
+        projects_router,
+        videos_router,
+        jobs_router,
+        docs_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz(request: Request) -> Response:
+        if await ping(request.app.state.engine):
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"error": "Unavailable", "detail": "The database is not answering."}, status_code=503
+        )
+
+    install_pages(app)
+    return app
+
+
+def minimal_error_page(status: int, detail: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><title>Reeldocs</title><p>{escape(detail)}</p>", status_code=status
+    )

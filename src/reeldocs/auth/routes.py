@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from reeldocs.auth import service
+from reeldocs.auth.schemas import (
+    LoginIn,
+    LoginOut,
+    SignupIn,
+    SignupOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
+from reeldocs.core import security
+from reeldocs.core.deps import SESSION_LIFETIME, AppSettings, CurrentActor, DbSession
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+def request_is_https(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        security.SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request_is_https(request),
+        path="/",
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+@router.post("/auth/signup", status_code=201, response_model=SignupOut)
+async def signup(
+    body: SignupIn, request: Request, response: Response, db: DbSession, settings: AppSettings
+) -> SignupOut:
+    service.require_signup_open(settings.allow_signup)
+    user, org = await service.create_user(db, body.email, body.password, body.name)
+    new = await service.start_session(db, user.id)
+    set_session_cookie(request, response, new.token)
+    return SignupOut(user_id=user.id, org_id=org.id)
+
+
+@router.post("/auth/login", response_model=LoginOut)
+async def login(body: LoginIn, request: Request, response: Response, db: DbSession) -> LoginOut:
+    new = await service.log_in(
+        db, request.app.state.engine, body.email, body.password, client_address(request)
+    )
+    set_session_cookie(request, response, new.token)
+    return LoginOut(user_id=new.user_id)
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(request: Request, db: DbSession) -> Response:
+    token = request.cookies.get(security.SESSION_COOKIE)
+    if token:
+        await service.end_session(db, token)
+    response = Response(status_code=204)
+    response.delete_cookie(security.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/tokens", status_code=201, response_model=TokenCreated)
+async def create_token(body: TokenIn, actor: CurrentActor, db: DbSession) -> TokenCreated:
+    row, token = await service.create_token(db, actor, body.name)
+    return TokenCreated(id=row.id, name=row.name, token=token)
+
+
+@router.get("/tokens", response_model=list[TokenOut])
+async def list_tokens(actor: CurrentActor, db: DbSession) -> list[TokenOut]:
+    return [
+        TokenOut.model_validate(t, from_attributes=True)
+        for t in await service.list_tokens(db, actor)
+    ]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+async def revoke_token(token_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> Response:
+    await service.revoke_token(db, actor, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,186 @@
+"""Accounts, sessions and API tokens.
+
+Sign-up and log-in run before anyone is known, as the service role (like a
+separate auth service would); token management runs as the user, under the
+database's policies.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from reeldocs.auth.models import ApiToken, User
+from reeldocs.core import security
+from reeldocs.core.deps import Actor, session_expiry
+from reeldocs.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
+from reeldocs.core.text import EMAIL_RE, normalise_email, slugify
+from reeldocs.orgs.models import Member, Organization
+
+MIN_PASSWORD_LENGTH = 8
+LOGIN_FAILURE_WINDOW_MINUTES = 15
+LOGIN_FAILURE_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class NewSession:
+    user_id: uuid.UUID
+    token: str
+
+
+def _check_credentials_shape(email: str, password: str) -> str:
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise Invalid("Enter a valid e-mail address, such as ada@example.com.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    return email
+
+
+async def _unique_org_slug(session: AsyncSession, base: str) -> str:
+    slug = base
+    while (
+        await session.execute(sa.select(Organization.id).where(Organization.slug == slug))
+    ).first():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+async def create_user(
+    session: AsyncSession, email: str, password: str, name: str | None = None
+) -> tuple[User, Organization]:
+    """A new user with a personal organisation they own. Runs as the service role."""
+    email = _check_credentials_shape(email, password)
+    if (await session.execute(sa.select(User.id).where(User.email == email))).first():
+        raise Conflict("An account with this e-mail address already exists: log in instead.")
+    password_hash = await run_in_threadpool(security.hash_password, password)
+    display = (name or "").strip() or email.split("@")[0]
+    user = User(email=email, name=display, password_hash=password_hash)
+    session.add(user)
+    await session.flush()
+    org = Organization(
+        name=f"{display}'s workspace",
+        slug=await _unique_org_slug(session, slugify(email.split("@")[0], fallback="team")),
+        personal=True,
+    )
+    session.add(org)
+    await session.flush()
+    session.add(Member(org_id=org.id, user_id=user.id, role="owner"))
+    await session.flush()
+    return user, org
+
+
+async def start_session(session: AsyncSession, user_id: uuid.UUID) -> NewSession:
+    token = security.new_token()
+    await session.execute(
+        sa.text("INSERT INTO user_sessions (token_hash, user_id, expires_at) VALUES (:h, :u, :e)"),
+        {"h": security.token_hash(token), "u": user_id, "e": session_expiry()},
+    )
+    return NewSession(user_id, token)
+
+
+async def end_session(session: AsyncSession, token: str) -> None:
+    await session.execute(
+        sa.text("DELETE FROM user_sessions WHERE token_hash = :h"),
+        {"h": security.token_hash(token)},
+    )
+
+
+async def _record_failure(engine: AsyncEngine, email: str, client: str) -> None:
+    # Its own transaction: the request's is rolled back when the log-in is refused.
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text("INSERT INTO login_failures (email, client) VALUES (:e, :c)"),
+            {"e": email, "c": client},
+        )
+        await conn.execute(
+            sa.text("DELETE FROM login_failures WHERE at < now() - interval '1 day'")
+        )
+
+
+async def log_in(
+    session: AsyncSession, engine: AsyncEngine, email: str, password: str, client: str
+) -> NewSession:
+    email = normalise_email(email)
+    failures = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) FROM login_failures WHERE email = :e "
+                f"AND at > now() - interval '{LOGIN_FAILURE_WINDOW_MINUTES} minutes'"
+            ),
+            {"e": email},
+        )
+    ).scalar_one()
+    if failures >= LOGIN_FAILURE_LIMIT:
+        raise TooManyRequests(
+            "Too many failed log-ins for this account. Wait "
+            f"{LOGIN_FAILURE_WINDOW_MINUTES} minutes and try again."
+        )
+    row = (
+        await session.execute(sa.select(User.id, User.password_hash).where(User.email == email))
+    ).first()
+    stored = row.password_hash if row else security.DUMMY_PASSWORD_HASH
+    ok = await run_in_threadpool(security.verify_password, stored, password)
+    if not row or not ok:
+        await _record_failure(engine, email, client)
+        raise NotAuthenticated("That e-mail address and password do not match an account.")
+    return await start_session(session, row.id)
+
+
+async def create_token(session: AsyncSession, actor: Actor, name: str) -> tuple[ApiToken, str]:
+    token = security.new_token(security.API_TOKEN_PREFIX)
+    row = ApiToken(user_id=actor.user_id, name=name.strip(), token_hash=security.token_hash(token))
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row, token
+
+
+async def create_token_for_email(session: AsyncSession, email: str, name: str) -> str:
+    """The CLI's way in: runs as the service role."""
+    user = (
+        await session.execute(sa.select(User).where(User.email == normalise_email(email)))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"There is no user with the e-mail address {email}.")
+    token = security.new_token(security.API_TOKEN_PREFIX)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=security.token_hash(token)))
+    await session.flush()
+    return token
+
+
+async def list_tokens(session: AsyncSession, actor: Actor) -> list[ApiToken]:
+    # The policy limits rows to the caller's own; the filter says so for readers too.
+    result = await session.execute(
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == actor.user_id)
+        .order_by(ApiToken.created_at.desc())
+    )
+    return list(result.scalars())
+
+
+async def revoke_token(session: AsyncSession, actor: Actor, token_id: uuid.UUID) -> None:
+    result = await session.execute(
+        sa.delete(ApiToken).where(ApiToken.id == token_id).returning(ApiToken.id)
+    )
+    if result.first() is None:
+        raise NotFound("This API token does not exist, or it was already revoked.")
+
+
+def require_signup_open(allow_signup: bool) -> None:
+    if not allow_signup:
+        raise Forbidden(
+            "Sign-up is closed on this Reeldocs server. Ask an owner to add you to their team."
+        )

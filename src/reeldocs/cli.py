@@ -1,0 +1,166 @@
+"""The `reeldocs` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
+from reeldocs.core.errors import ReeldocsError
+from reeldocs.core.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Reeldocs: turn product and tutorial videos into documentation.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Manage teams (organisations).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(orgs_app, name="orgs")
+
+T = TypeVar("T")
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _prepare() -> tuple[Settings, DatabaseUrls]:
+    try:
+        settings = get_settings()
+        urls = database_urls(settings)
+    except ValueError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+    return settings, urls
+
+
+def _as_service(urls: DatabaseUrls, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(urls, pool_size=1)
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ReeldocsError as error:
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date."""
+    _, urls = _prepare()
+    migrate(urls)
+    typer.echo("The database schema is up to date.")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (REELDOCS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (REELDOCS_PORT).")] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run a worker in this process.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(help="Jobs the in-process worker runs at once.")] = 1,
+) -> None:
+    """Run the web app (and a worker, unless --no-worker)."""
+    import uvicorn
+
+    from reeldocs.app import create_app
+
+    _setup_logging()
+    settings, urls = _prepare()
+    migrate(urls)
+    application = create_app(
+        settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
+    )
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command("worker")
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs this worker runs at once.")] = 1,
+) -> None:
+    """Run a worker that processes videos."""
+    from reeldocs.jobs.worker import run_worker_forever
+
+    _setup_logging()
+    settings, urls = _prepare()
+    migrate(urls)
+    asyncio.run(
+        run_worker_forever(settings, urls, concurrency=concurrency, install_signal_handlers=True)
+    )
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The new user's e-mail address.")],
+    password: Annotated[str, typer.Option(help="Their password (at least 8 characters).")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a user with a personal team."""
+    from reeldocs.auth.service import create_user
+
+    _, urls = _prepare()
+    migrate(urls)
+
+    async def work(session: AsyncSession) -> str:
+        user, _ = await create_user(session, email, password, name)
+        return str(user.id)
+
+    typer.echo(_as_service(urls, work))
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: Annotated[str, typer.Option(help="Whose token it is.")],
+    name: Annotated[str, typer.Option(help="A name to recognise it by.")] = "cli",
+) -> None:
+    """Create an API token and print it (and nothing else)."""
+    from reeldocs.auth.service import create_token_for_email
+
+    _, urls = _prepare()
+    migrate(urls)
+    typer.echo(_as_service(urls, lambda session: create_token_for_email(session, email, name)))
+
+
+@orgs_app.command("add-member")
+def orgs_add_member(
+    org: Annotated[str, typer.Option(help="The team's slug.")],
+    email: Annotated[str, typer.Option(help="The member's e-mail address.")],
+    role: Annotated[str, typer.Option(help="owner, editor or viewer.")],
+) -> None:
+    """Add a user to a team, or change their role in it."""
+    from reeldocs.orgs.models import ROLES
+    from reeldocs.orgs.service import add_member_by_slug
+
+    if role not in ROLES:
+        typer.echo("Error: the role must be owner, editor or viewer.", err=True)
+        raise typer.Exit(2)
+    _, urls = _prepare()
+    migrate(urls)
+    _as_service(urls, lambda session: add_member_by_slug(session, org, email, role))
+    typer.echo(f"{email} is now {role} of {org}.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,140 @@
+"""Database plumbing: URLs, the engine, migrations, and the two roles.
+
+Web requests and background work share one login role (the tables' owner, so not
+subject to row-level security: the "service role"). A web request's transaction
+switches to `reeldocs_app` with `SET LOCAL ROLE` once it knows who is asking, and
+sets `app.user_id` for that transaction only; from then on PostgreSQL's policies
+decide what the request may see and change.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from reeldocs.core.settings import Settings
+
+_logger = logging.getLogger(__name__)
+
+APP_ROLE = "reeldocs_app"
+MIGRATION_LOCK_ID = 7_301_2026
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    sqlalchemy: str  # postgresql+psycopg://…
+    libpq: str  # postgresql://… for psycopg and Procrastinate
+
+
+def _normalise(url: str) -> DatabaseUrls:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            rest = url[len(prefix) :]
+            return DatabaseUrls(f"postgresql+psycopg://{rest}", f"postgresql://{rest}")
+    raise ValueError(
+        "REELDOCS_DATABASE_URL must be a PostgreSQL URL such as "
+        "postgresql://user:password@host:5432/reeldocs."
+    )
+
+
+def database_urls(settings: Settings) -> DatabaseUrls:
+    """The configured database, or the embedded server in the data directory (started here)."""
+    if settings.database_url:
+        return _normalise(settings.database_url)
+    from reeldocs.core import embedded_db
+
+    sqlalchemy_url, libpq_url = embedded_db.start(settings.data_dir)
+    return DatabaseUrls(sqlalchemy_url, libpq_url)
+
+
+def create_engine(urls: DatabaseUrls, *, pool_size: int = 10) -> AsyncEngine:
+    # pre-ping makes pooled connections that died with a database restart reconnect.
+    return create_async_engine(
+        urls.sqlalchemy, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+    )
+
+
+def migrations_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def migrate(urls: DatabaseUrls) -> None:
+    """Bring the schema to head. Safe to call from several processes at once."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(urls.sqlalchemy, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            conn.commit()
+            try:
+                config = Config()
+                config.set_main_option("script_location", str(migrations_dir()))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                conn.commit()
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+async def act_as_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """From here to the end of the transaction, the database applies the user's rights."""
+    await session.execute(sa.text(f"SET LOCAL ROLE {APP_ROLE}"))
+    await session.execute(
+        sa.text("SELECT set_config('app.user_id', :uid, true)"), {"uid": str(user_id)}
+    )
+
+
+@asynccontextmanager
+async def as_service(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Step out of the user's role for work that belongs to the system (the job queue).
+
+    The caller has already been authorised by the policies; this is the seed's
+    "service role client", scoped to a few statements inside the same transaction.
+    """
+    role = (await session.execute(sa.text("SELECT current_user"))).scalar_one()
+    user = (
+        await session.execute(sa.text("SELECT current_setting('app.user_id', true)"))
+    ).scalar_one()
+    await session.execute(sa.text("RESET ROLE"))
+    try:
+        yield session
+    finally:
+        if role == APP_ROLE:
+            await session.execute(sa.text(f"SET LOCAL ROLE {APP_ROLE}"))
+            await session.execute(
+                sa.text("SELECT set_config('app.user_id', :uid, true)"), {"uid": user or ""}
+            )
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not answering"
+        _logger.warning("database did not answer", exc_info=True)
+        return False
+
+
+async def raw_driver_connection(session: AsyncSession) -> object:
+    """The psycopg connection under the session, for libraries that take one (the queue)."""
+    conn: AsyncConnection = await session.connection()
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection

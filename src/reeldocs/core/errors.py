@@ -1,0 +1,62 @@
+"""One error tree for everything a user may be told, rendered per surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReeldocsError(Exception):
+    """An expected failure with a sentence a person can act on."""
+
+    status = 400
+    kind = "BadRequest"
+
+    def __init__(self, detail: str, *, status: int | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.kind, "detail": self.detail, **self.extra}
+
+
+class NotAuthenticated(ReeldocsError):
+    status = 401
+    kind = "NotAuthenticated"
+
+
+class Forbidden(ReeldocsError):
+    status = 403
+    kind = "Forbidden"
+
+
+class NotFound(ReeldocsError):
+    status = 404
+    kind = "NotFound"
+
+
+class Conflict(ReeldocsError):
+    status = 409
+    kind = "Conflict"
+
+
+class TooLarge(ReeldocsError):
+    status = 413
+    kind = "PayloadTooLarge"
+
+
+class Invalid(ReeldocsError):
+    status = 422
+    kind = "ValidationError"
+
+
+class UnsupportedMedia(ReeldocsError):
+    status = 415
+    kind = "UnsupportedMedia"
+
+
+class TooManyRequests(ReeldocsError):
+    status = 429
+    kind = "TooManyRequests"

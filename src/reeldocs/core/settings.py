@@ -1,0 +1,125 @@
+"""Settings read from the environment, with exactly the names listed in API.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}.")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None
+    storage_url: str
+    secret_key: str
+    host: str
+    port: int
+    max_upload_bytes: int
+    allow_signup: bool
+    provider: str
+    gemini_api_key: str | None
+    gemini_model: str
+    openai_base_url: str | None
+    openai_model: str | None
+    openai_api_key: str | None
+    whisper_model_path: str | None
+    s3_endpoint_url: str | None
+    gemini_base_url: str | None = None
+    job_max_attempts: int = 3
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+def _secret_key(data_dir: Path) -> str:
+    configured = _env("REELDOCS_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # Written with O_EXCL so two processes starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings() -> Settings:
+    data_dir = (
+        Path(_env("REELDOCS_DATA_DIR") or platformdirs.user_data_dir("reeldocs", appauthor=False))
+        .expanduser()
+        .resolve()
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    provider = (_env("REELDOCS_PROVIDER", "auto") or "auto").lower()
+    if provider not in {"auto", "gemini", "offline", "openai"}:
+        raise ValueError(
+            f"REELDOCS_PROVIDER must be auto, gemini, offline or openai, not {provider!r}."
+        )
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("REELDOCS_DATABASE_URL"),
+        storage_url=_env("REELDOCS_STORAGE_URL") or str(data_dir / "storage"),
+        secret_key=_secret_key(data_dir),
+        host=_env("REELDOCS_HOST", "127.0.0.1") or "127.0.0.1",
+        port=_env_int("REELDOCS_PORT", 8000),
+        max_upload_bytes=_env_int("REELDOCS_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
+        allow_signup=_env_bool("REELDOCS_ALLOW_SIGNUP", True),
+        provider=provider,
+        gemini_api_key=_env("GEMINI_API_KEY") or _env("REELDOCS_GEMINI_API_KEY"),
+        gemini_model=_env("REELDOCS_GEMINI_MODEL", "gemini-2.5-flash") or "gemini-2.5-flash",
+        openai_base_url=_env("REELDOCS_OPENAI_BASE_URL"),
+        openai_model=_env("REELDOCS_OPENAI_MODEL"),
+        openai_api_key=_env("REELDOCS_OPENAI_API_KEY"),
+        whisper_model_path=_env("REELDOCS_WHISPER_MODEL_PATH"),
+        s3_endpoint_url=_env("REELDOCS_S3_ENDPOINT_URL"),
+        gemini_base_url=_env("REELDOCS_GEMINI_BASE_URL"),
+        job_max_attempts=_env_int("REELDOCS_JOB_MAX_ATTEMPTS", 3),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reeldocs.core.db import Base
+
+
+class Chapter(Base):
+    __tablename__ = "chapters"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=sa.func.gen_random_uuid()
+    )
+    org_id: Mapped[uuid.UUID]
+    video_id: Mapped[uuid.UUID]
+    run_id: Mapped[uuid.UUID]
+    language: Mapped[str]
+    order: Mapped[int]
+    title: Mapped[str]
+    start_time: Mapped[float] = mapped_column(server_default="0")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=sa.func.gen_random_uuid()
+    )
+    org_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID]
+    video_id: Mapped[uuid.UUID]
+    chapter_id: Mapped[uuid.UUID]
+    run_id: Mapped[uuid.UUID]
+    language: Mapped[str]
+    order: Mapped[int]
+    title: Mapped[str]
+    slug: Mapped[str]
+    content_markdown: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default="draft")
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+
+
+class Subtitle(Base):
+    __tablename__ = "subtitles"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=sa.func.gen_random_uuid()
+    )
+    org_id: Mapped[uuid.UUID]
+    video_id: Mapped[uuid.UUID]
+    run_id: Mapped[uuid.UUID]
+    language: Mapped[str]
+    cues: Mapped[list[Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+
+
+class Screenshot(Base):
+    __tablename__ = "screenshots"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=sa.func.gen_random_uuid()
+    )
+    org_id: Mapped[uuid.UUID]
+    video_id: Mapped[uuid.UUID]
+    run_id: Mapped[uuid.UUID]
+    name: Mapped[str]
+    time_seconds: Mapped[float]
+    storage_path: Mapped[str]
+    scene_index: Mapped[int | None]
+    scene_end: Mapped[float | None]
+    scene_text: Mapped[str] = mapped_column(server_default="")

@@ -1,0 +1,61 @@
+"""Where crashed jobs are recovered: the sweeper every worker runs beside its jobs.
+
+A worker that dies (SIGKILL, power loss) stops sending heartbeats; its job stays
+`doing` in the engine. Every few seconds each live worker asks for jobs whose
+worker has been silent too long and puts them back in the queue; whoever picks
+one up counts it as a new attempt (see pipeline.runner.claim).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import procrastinate
+
+_logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+STALLED_AFTER_SECONDS = 6.0
+SWEEP_EVERY_SECONDS = 2.0
+PRUNE_EVERY_SECONDS = 600.0
+KEEP_FINISHED_HOURS = 24
+
+
+async def requeue_stalled_jobs(queue: procrastinate.App) -> int:
+    stalled = await queue.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=STALLED_AFTER_SECONDS
+    )
+    count = 0
+    for job in stalled:
+        _logger.warning("job %s lost its worker; putting it back in the queue", job.id)
+        await queue.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+async def prune_finished(queue: procrastinate.App) -> None:
+    # The engine's rows are only plumbing: processing_jobs keeps the history users see.
+    await queue.job_manager.delete_old_jobs(
+        nb_hours=KEEP_FINISHED_HOURS,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+    await queue.job_manager.prune_stalled_workers(STALLED_AFTER_SECONDS * 10)
+
+
+async def sweep_forever(queue: procrastinate.App) -> None:
+    since_prune = PRUNE_EVERY_SECONDS
+    while True:
+        try:
+            await requeue_stalled_jobs(queue)
+            if since_prune >= PRUNE_EVERY_SECONDS:
+                await prune_finished(queue)
+                since_prune = 0.0
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a database restart must not end the sweeper
+            _logger.warning("stalled-job sweep failed; trying again shortly", exc_info=True)
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+        since_prune += SWEEP_EVERY_SECONDS

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from reeldocs.core.deps import AppSettings, CurrentActor, DbSession
+from reeldocs.jobs import service
+from reeldocs.jobs.schemas import CancelOut, JobOut, JobRef, ProcessIn, ProcessOut
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+
+@router.post(
+    "/videos/process",
+    status_code=202,
+    response_model=ProcessOut,
+    responses={409: {"description": "The video has an active job; its job_id is in the body."}},
+)
+async def process_video(
+    body: ProcessIn, request: Request, actor: CurrentActor, db: DbSession, settings: AppSettings
+) -> ProcessOut:
+    job = await service.create_job(
+        db,
+        actor,
+        request.app.state.queue,
+        settings,
+        body.video_id,
+        body.languages,
+        body.source_language,
+    )
+    return ProcessOut(job_id=job.id, jobId=job.id)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}})
+async def get_job(
+    job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> Response:
+    job = await service.get_job(db, actor, job_id)
+    etag = service.etag_for(job)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(service.as_dict(job), headers=headers)
+
+
+@router.get("/projects/{project_id}/jobs", response_model=list[JobOut])
+async def list_jobs(
+    project_id: uuid.UUID,
+    actor: CurrentActor,
+    db: DbSession,
+    state: Literal["active", "recent"] = "recent",
+    limit: int = Query(default=5, ge=1, le=100),
+) -> list[JobOut]:
+    return await service.list_project_jobs(db, actor, project_id, state, limit)
+
+
+@router.post("/jobs/{job_id}/retry", status_code=202, response_model=JobRef)
+async def retry_job(
+    job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> JobRef:
+    job = await service.retry_job(db, actor, request.app.state.queue, job_id)
+    return JobRef(job_id=job.id)
+
+
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=CancelOut)
+async def cancel_job(
+    job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> CancelOut:
+    job = await service.cancel_job(db, actor, request.app.state.queue, job_id)
+    return CancelOut(job_id=job.id, status=job.status)

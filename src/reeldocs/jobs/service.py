@@ -1,0 +1,336 @@
+"""Where a processing job is created, retried, cancelled and read.
+
+A job is two rows that must never exist one without the other: our
+`processing_jobs` row (what users see) and the engine's queued job. Both are
+written in the request's one transaction, on one connection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import procrastinate
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.core.db import as_service, raw_driver_connection
+from reeldocs.core.deps import Actor
+from reeldocs.core.errors import Conflict, Invalid, NotFound
+from reeldocs.core.settings import Settings
+from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
+from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
+from reeldocs.jobs.schemas import JobOut
+from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.providers.registry import language_name, language_options
+from reeldocs.videos.models import Video
+
+
+def validate_languages(settings: Settings, languages: list[str]) -> list[str]:
+    options = language_options(settings)
+    cleaned = [code.strip().lower() for code in languages]
+    if not cleaned:
+        raise Invalid("Pick at least one language.")
+    duplicates = sorted({code for code in cleaned if cleaned.count(code) > 1})
+    if duplicates:
+        raise Invalid(f"Each language may be picked once; repeated: {', '.join(duplicates)}.")
+    primary = [o.code for o in options if o.primary]
+    targets = [o.code for o in options if o.translate]
+    if cleaned[0] not in primary:
+        raise Invalid(
+            f"Docs cannot be written in {language_name(cleaned[0])} ({cleaned[0]}) with the "
+            f"providers configured now. Primary languages available: {', '.join(primary)}."
+        )
+    unavailable = [code for code in cleaned[1:] if code not in targets]
+    if unavailable:
+        available = ", ".join(targets) or "none"
+        raise Invalid(
+            f"Reeldocs cannot translate into {', '.join(unavailable)} with the providers "
+            f"configured now. Translation targets available: {available}."
+        )
+    return cleaned
+
+
+def validate_source_language(settings: Settings, source_language: str | None) -> str | None:
+    if source_language is None or not source_language.strip():
+        return None
+    from reeldocs.providers.registry import build_providers
+
+    code = source_language.strip().lower()
+    spoken = build_providers(settings).spoken_languages()
+    if code not in spoken:
+        raise Invalid(
+            f"The speech recognition configured now cannot recognise {language_name(code)} "
+            f"({code}). Spoken languages available: {', '.join(spoken)}."
+        )
+    return code
+
+
+async def _defer(session: AsyncSession, queue: procrastinate.App, job: ProcessingJob) -> None:
+    """Queue the engine's job on the request's own connection and transaction."""
+    async with as_service(session):
+        connection = await raw_driver_connection(session)
+        queue_job_id = await queue.configure_task(
+            PROCESS_VIDEO_TASK, queue=QUEUE, connection=connection
+        ).defer_async(job_id=str(job.id))
+    job.queue_job_id = queue_job_id
+    await session.flush()
+
+
+async def _active_job_id(session: AsyncSession, video_id: uuid.UUID) -> uuid.UUID | None:
+    return (
+        await session.execute(
+            sa.select(ProcessingJob.id).where(
+                ProcessingJob.video_id == video_id, ProcessingJob.status.in_(ACTIVE_STATUSES)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _insert_active(session: AsyncSession, job: ProcessingJob) -> None:
+    try:
+        async with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        # The partial unique index: another request won the race for this video.
+        active = await _active_job_id(session, job.video_id)
+        raise Conflict(
+            "This video is already being processed: wait for that job to finish or cancel it.",
+            job_id=str(active) if active else None,
+        ) from None
+
+
+async def create_job(
+    session: AsyncSession,
+    actor: Actor,
+    queue: procrastinate.App,
+    settings: Settings,
+    video_id: uuid.UUID,
+    languages: list[str],
+    source_language: str | None = None,
+) -> ProcessingJob:
+    video = (
+        await session.execute(sa.select(Video).where(Video.id == video_id).with_for_update())
+    ).scalar_one_or_none()
+    if video is None:
+        raise NotFound("This video does not exist, or it belongs to another team.")
+    await require_writer(session, actor, video.org_id, "video")
+    languages = validate_languages(settings, languages)
+    source = validate_source_language(settings, source_language)
+    if video.status == "uploading":
+        raise Conflict("This video is still uploading: process it once the upload has finished.")
+    active = await _active_job_id(session, video.id)
+    if active is not None:
+        raise Conflict(
+            "This video is already being processed: wait for that job to finish or cancel it.",
+            job_id=str(active),
+        )
+    job = ProcessingJob(
+        org_id=video.org_id,
+        project_id=video.project_id,
+        video_id=video.id,
+        languages=languages,
+        source_language=source,
+        run_id=uuid.uuid4(),
+        video_status_before=video.status,
+        language_results={code: {"status": "pending"} for code in languages},
+    )
+    await _insert_active(session, job)
+    video.status = "processing"
+    await _defer(session, queue, job)
+    return job
+
+
+async def retry_job(
+    session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
+) -> ProcessingJob:
+    old = await _get_for_update(session, job_id)
+    await require_writer(session, actor, old.org_id, "job")
+    if old.status not in ("failed", "cancelled"):
+        raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {old.status}.")
+    video = (
+        await session.execute(sa.select(Video).where(Video.id == old.video_id).with_for_update())
+    ).scalar_one()
+    old.status = "retried"
+    new = ProcessingJob(
+        org_id=old.org_id,
+        project_id=old.project_id,
+        video_id=old.video_id,
+        languages=list(old.languages),
+        source_language=old.source_language,
+        run_id=old.run_id,  # resumes from the old job's checkpoints
+        retry_of=old.id,
+        video_status_before=old.video_status_before,
+        language_results={
+            code: result
+            for code, result in (old.language_results or {}).items()
+            if result.get("status") == "completed"
+        }
+        | {
+            code: {"status": "pending"}
+            for code in old.languages
+            if (old.language_results or {}).get(code, {}).get("status") != "completed"
+        },
+    )
+    await session.flush()
+    await _insert_active(session, new)
+    video.status = "processing"
+    await _defer(session, queue, new)
+    return new
+
+
+async def cancel_job(
+    session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
+) -> ProcessingJob:
+    job = await _get_for_update(session, job_id)
+    await require_writer(session, actor, job.org_id, "job")
+    if job.status not in ACTIVE_STATUSES:
+        raise Conflict(
+            f"Only pending or processing jobs can be cancelled; this one is {job.status}."
+        )
+    await _mark_cancelled(session, job)
+    await _abort_engine_job(session, queue, job)
+    return job
+
+
+async def _mark_cancelled(session: AsyncSession, job: ProcessingJob) -> None:
+    # The worker's next progress write finds the job no longer processing and stops;
+    # the engine's abort request makes it notice within a fraction of a second.
+    job.status = "cancelled"
+    job.cancel_requested = True
+    job.step_message = "Cancelled"
+    job.completed_at = datetime.now(UTC)
+    await session.execute(
+        sa.update(Video)
+        .where(Video.id == job.video_id, Video.status == "processing")
+        .values(status=job.video_status_before)
+    )
+    await session.flush()
+
+
+async def _abort_engine_job(
+    session: AsyncSession, queue: procrastinate.App, job: ProcessingJob
+) -> None:
+    if job.queue_job_id is None:
+        return
+    async with as_service(session):
+        await session.execute(
+            sa.text("SELECT procrastinate_cancel_job_v1(:id, true, true)"),
+            {"id": job.queue_job_id},
+        )
+
+
+async def cancel_for_deleted_video(session: AsyncSession, video_id: uuid.UUID) -> None:
+    """Deleting a video (or its project) stops its job first."""
+    rows = await session.execute(
+        sa.select(ProcessingJob).where(
+            ProcessingJob.video_id == video_id, ProcessingJob.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    for job in rows.scalars():
+        job.status = "cancelled"
+        job.cancel_requested = True
+        job.step_message = "Cancelled: the video was deleted"
+        job.completed_at = datetime.now(UTC)
+        await session.flush()
+        if job.queue_job_id is not None:
+            async with as_service(session):
+                await session.execute(
+                    sa.text("SELECT procrastinate_cancel_job_v1(:id, true, true)"),
+                    {"id": job.queue_job_id},
+                )
+
+
+async def _get_for_update(session: AsyncSession, job_id: uuid.UUID) -> ProcessingJob:
+    job = (
+        await session.execute(
+            sa.select(ProcessingJob).where(ProcessingJob.id == job_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if job is None:
+        raise NotFound("This job does not exist, or it belongs to another team.")
+    return job
+
+
+def _job_out(job: ProcessingJob, video_title: str) -> JobOut:
+    return JobOut(
+        id=job.id,
+        project_id=job.project_id,
+        video_id=job.video_id,
+        video_title=video_title,
+        status=job.status,
+        step=job.step,
+        step_message=job.step_message,
+        progress=float(job.progress),
+        error_message=job.error_message,
+        failed_step=job.failed_step,
+        languages=list(job.languages),
+        language_results=dict(job.language_results or {}),
+        attempt=job.attempt,
+        retry_of=job.retry_of,
+        providers=dict(job.providers or {}),
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+async def get_job(session: AsyncSession, actor: Actor, job_id: uuid.UUID) -> JobOut:
+    row = (
+        await session.execute(
+            sa.select(ProcessingJob, Video.title)
+            .join(Video, Video.id == ProcessingJob.video_id)
+            .where(ProcessingJob.id == job_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("This job does not exist, or it belongs to another team.")
+    await require_member(session, actor, row[0].org_id, "job")
+    return _job_out(row[0], row[1])
+
+
+async def list_project_jobs(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    state: str = "recent",
+    limit: int = 5,
+) -> list[JobOut]:
+    from reeldocs.projects import service as projects
+
+    await projects.get(session, actor, project_id)
+    query = (
+        sa.select(ProcessingJob, Video.title)
+        .join(Video, Video.id == ProcessingJob.video_id)
+        .where(ProcessingJob.project_id == project_id)
+        .order_by(ProcessingJob.created_at.desc(), ProcessingJob.id.desc())
+        .limit(limit)
+    )
+    if state == "active":
+        query = query.where(ProcessingJob.status.in_(ACTIVE_STATUSES))
+    else:
+        query = query.where(ProcessingJob.status != "retried")
+    return [_job_out(job, title) for job, title in await session.execute(query)]
+
+
+async def video_job_history(
+    session: AsyncSession, actor: Actor, video_id: uuid.UUID
+) -> list[JobOut]:
+    rows = await session.execute(
+        sa.select(ProcessingJob, Video.title)
+        .join(Video, Video.id == ProcessingJob.video_id)
+        .where(ProcessingJob.video_id == video_id)
+        .order_by(ProcessingJob.created_at.desc())
+    )
+    return [_job_out(job, title) for job, title in rows]
+
+
+def etag_for(job: JobOut) -> str:
+    return f'W/"{job.id}-{job.updated_at.timestamp():.6f}-{job.status}"'
+
+
+def as_dict(job: JobOut) -> dict[str, Any]:
+    return job.model_dump(mode="json")

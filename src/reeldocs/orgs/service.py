@@ -1,0 +1,139 @@
+"""Organisations and their members."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.auth.models import User
+from reeldocs.core.db import as_service
+from reeldocs.core.deps import Actor
+from reeldocs.core.errors import Conflict, NotFound
+from reeldocs.core.text import normalise_email
+from reeldocs.orgs.access import require_member, require_owner
+from reeldocs.orgs.models import Member, Organization
+from reeldocs.orgs.schemas import MemberOut, OrgOut
+
+
+async def list_orgs(session: AsyncSession, actor: Actor) -> list[OrgOut]:
+    rows = await session.execute(
+        sa.select(Organization, Member.role)
+        .join(Member, Member.org_id == Organization.id)
+        .where(Member.user_id == actor.user_id)
+        .order_by(Organization.personal.desc(), Organization.name)
+    )
+    return [OrgOut(id=o.id, name=o.name, slug=o.slug, role=role) for o, role in rows]
+
+
+async def personal_org_id(session: AsyncSession, actor: Actor) -> uuid.UUID:
+    orgs = await list_orgs(session, actor)
+    if not orgs:
+        raise NotFound("You are not a member of any team yet.")
+    return orgs[0].id
+
+
+async def list_members(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -> list[MemberOut]:
+    await require_member(session, actor, org_id)
+    rows = await session.execute(
+        sa.select(Member.user_id, User.email, Member.role)
+        .join(User, User.id == Member.user_id)
+        .where(Member.org_id == org_id)
+        .order_by(User.email)
+    )
+    return [MemberOut(user_id=r.user_id, email=r.email, role=r.role) for r in rows]
+
+
+async def _user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
+    # Users outside the caller's teams are invisible to them; the lookup by exact
+    # address is the one thing the service role answers on their behalf.
+    async with as_service(session):
+        return (
+            await session.execute(sa.select(User.id).where(User.email == normalise_email(email)))
+        ).scalar_one_or_none()
+
+
+async def add_member(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, email: str, role: str
+) -> MemberOut:
+    await require_owner(session, actor, org_id)
+    user_id = await _user_id_by_email(session, email)
+    if user_id is None:
+        raise NotFound(
+            f"There is no Reeldocs account for {email}: ask them to sign up first, then add them."
+        )
+    try:
+        async with session.begin_nested():
+            session.add(Member(org_id=org_id, user_id=user_id, role=role))
+    except IntegrityError:
+        raise Conflict(f"{email} is already a member of this team.") from None
+    return MemberOut(user_id=user_id, email=normalise_email(email), role=role)
+
+
+async def _lock_owners(session: AsyncSession, org_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.execute(
+        sa.select(Member.user_id)
+        .where(Member.org_id == org_id, Member.role == "owner")
+        .with_for_update()
+    )
+    return list(rows.scalars())
+
+
+async def _member(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> Member:
+    member = (
+        await session.execute(
+            sa.select(Member).where(Member.org_id == org_id, Member.user_id == user_id)
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise NotFound("This person is not a member of this team.")
+    return member
+
+
+async def change_role(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, user_id: uuid.UUID, role: str
+) -> MemberOut:
+    await require_owner(session, actor, org_id)
+    owners = await _lock_owners(session, org_id)
+    member = await _member(session, org_id, user_id)
+    if member.role == "owner" and role != "owner" and owners == [user_id]:
+        raise Conflict("A team needs at least one owner: make someone else an owner first.")
+    member.role = role
+    await session.flush()
+    email = (await session.execute(sa.select(User.email).where(User.id == user_id))).scalar_one()
+    return MemberOut(user_id=user_id, email=email, role=role)
+
+
+async def remove_member(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    await require_owner(session, actor, org_id)
+    owners = await _lock_owners(session, org_id)
+    member = await _member(session, org_id, user_id)
+    if member.role == "owner" and owners == [user_id]:
+        raise Conflict("The last owner cannot leave a team: make someone else an owner first.")
+    await session.delete(member)
+    await session.flush()
+
+
+async def add_member_by_slug(session: AsyncSession, slug: str, email: str, role: str) -> None:
+    """The CLI's way in: runs as the service role."""
+    org_id = (
+        await session.execute(sa.select(Organization.id).where(Organization.slug == slug))
+    ).scalar_one_or_none()
+    if org_id is None:
+        raise NotFound(f"There is no team with the slug {slug!r}.")
+    user_id = (
+        await session.execute(sa.select(User.id).where(User.email == normalise_email(email)))
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"There is no user with the e-mail address {email}.")
+    await session.execute(
+        sa.text(
+            "INSERT INTO organization_members (org_id, user_id, role) VALUES (:o, :u, :r) "
+            "ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role"
+        ),
+        {"o": org_id, "u": user_id, "r": role},
+    )

@@ -1,0 +1,219 @@
+"""Runs one processing job: claims it, runs the steps in order, publishes or fails it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from reeldocs.core.settings import Settings
+from reeldocs.core.storage import Storage
+from reeldocs.jobs.progress import JobProgressReporter, JobStopped
+from reeldocs.media.errors import MediaError
+from reeldocs.pipeline import publish, steps
+from reeldocs.pipeline.context import RunContext, VideoInfo
+from reeldocs.providers.base import Cancelled, ProviderError
+from reeldocs.providers.registry import ProviderSet, language_name
+
+_logger = logging.getLogger(__name__)
+
+TRANSIENT_RETRIES = 4
+TRANSIENT_BACKOFF = 2.0  # seconds, doubled each time, capped below
+TRANSIENT_BACKOFF_CAP = 30.0
+
+
+@dataclass
+class WorkerRuntime:
+    settings: Settings
+    engine: AsyncEngine
+    storage: Storage
+    providers: ProviderSet
+    transient_backoff: float = TRANSIENT_BACKOFF
+
+
+@dataclass
+class Claim:
+    job: dict[str, Any]
+    video: VideoInfo
+
+
+class StepFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def claim(runtime: WorkerRuntime, job_id: uuid.UUID) -> Claim | None:
+    """Mark the job processing; count an attempt if an earlier worker died running it."""
+    async with runtime.engine.begin() as conn:
+        job = (
+            (
+                await conn.execute(
+                    sa.text("SELECT * FROM processing_jobs WHERE id = :id FOR UPDATE"),
+                    {"id": job_id},
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if job is None or job["status"] not in ("pending", "processing") or job["cancel_requested"]:
+            return None
+        attempt = job["attempt"] + (1 if job["status"] == "processing" else 0)
+        video = (
+            (
+                await conn.execute(
+                    sa.text("SELECT * FROM videos WHERE id = :id"), {"id": job["video_id"]}
+                )
+            )
+            .mappings()
+            .one()
+        )
+        if attempt > runtime.settings.job_max_attempts:
+            stops = attempt - 1
+            await publish.fail(
+                conn,
+                job,
+                video,
+                f"Processing stopped: the worker stopped {stops} times while processing this "
+                "video. It may be too large or damaged for this server; retry, or try a "
+                "shorter or re-encoded copy.",
+                job["step"],
+            )
+            return None
+        await conn.execute(
+            sa.text(
+                """
+                UPDATE processing_jobs
+                SET status = 'processing', attempt = :attempt,
+                    started_at = coalesce(started_at, now()), providers = :providers,
+                    step_message = CASE WHEN :attempt > 1
+                        THEN 'Resuming after the worker stopped' ELSE 'Starting' END
+                WHERE id = :id
+                """
+            ).bindparams(sa.bindparam("providers", type_=sa.JSON)),
+            {"id": job_id, "attempt": attempt, "providers": runtime.providers.names()},
+        )
+        return Claim(
+            job={**job, "attempt": attempt},
+            video=VideoInfo(
+                id=video["id"],
+                org_id=video["org_id"],
+                project_id=video["project_id"],
+                storage_path=video["storage_path"],
+                mime=video["mime"] or "video/mp4",
+                duration=float(video["duration_seconds"] or 0.0),
+            ),
+        )
+
+
+async def _with_transient_retries(
+    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
+) -> None:
+    delay = runtime.transient_backoff
+    for attempt in range(TRANSIENT_RETRIES + 1):
+        try:
+            await step(ctx, *args)
+            return
+        except ProviderError as error:
+            if not error.transient or attempt == TRANSIENT_RETRIES:
+                raise
+            _logger.warning("transient provider error, retrying in %.1fs: %s", delay, error.message)
+            ctx.reporter.check()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, TRANSIENT_BACKOFF_CAP)
+
+
+async def run_steps(runtime: WorkerRuntime, ctx: RunContext) -> None:
+    await _with_transient_retries(runtime, ctx, steps.prepare_media)
+    await _with_transient_retries(runtime, ctx, steps.transcribe)
+    await _with_transient_retries(runtime, ctx, steps.generate_docs)
+    ctx.language_results[ctx.primary] = {"status": "completed"}
+    done = await steps.languages_with_articles(ctx)
+    for index, language in enumerate(ctx.translations):
+        if language in done:
+            ctx.language_results[language] = {"status": "completed"}
+            continue
+        try:
+            await _with_transient_retries(
+                runtime, ctx, steps.translate_language, language, index, len(ctx.translations)
+            )
+            ctx.language_results[language] = {"status": "completed"}
+        except ProviderError as error:
+            _logger.warning("translation into %s failed: %s", language, error.message)
+            ctx.language_results[language] = {"status": "failed", "detail": error.message}
+        await publish.save_language_results(ctx)
+    subtitle_languages = [
+        code
+        for code in ctx.languages
+        if ctx.language_results.get(code, {}).get("status") == "completed"
+    ]
+    for language in subtitle_languages:
+        try:
+            await _with_transient_retries(runtime, ctx, steps.make_subtitles, [language])
+        except ProviderError as error:
+            ctx.language_results[language] = {
+                "status": "completed",
+                "detail": f"Subtitles in {language_name(language)} could not be made: "
+                + error.message,
+            }
+
+
+async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
+    claimed = await claim(runtime, job_id)
+    if claimed is None:
+        return
+    job = claimed.job
+    loop = asyncio.get_running_loop()
+    reporter = JobProgressReporter(runtime.engine, job_id, loop)
+    reporter.step = job["step"]
+    work_dir = runtime.settings.data_dir / "work" / str(job["run_id"])
+    work_dir.mkdir(parents=True, exist_ok=True)
+    ok = False
+    try:
+        with runtime.storage.local_copy(claimed.video.storage_path) as video_path:
+            ctx = RunContext(
+                job_id=job_id,
+                run_id=job["run_id"],
+                video=claimed.video,
+                languages=list(job["languages"]),
+                source_language=job["source_language"] or runtime.providers.spoken_languages()[0],
+                settings=runtime.settings,
+                engine=runtime.engine,
+                storage=runtime.storage,
+                providers=runtime.providers,
+                reporter=reporter,
+                work_dir=work_dir,
+                video_path=video_path,
+                language_results={
+                    k: v
+                    for k, v in (job["language_results"] or {}).items()
+                    if v.get("status") == "completed"
+                },
+            )
+            await run_steps(runtime, ctx)
+            ok = await publish.complete(ctx)
+    except (JobStopped, Cancelled):
+        _logger.info("job %s stopped: it was cancelled", job_id)
+    except asyncio.CancelledError:
+        reporter.stop_event.set()
+        raise
+    except (ProviderError, MediaError, StepFailed) as error:
+        await publish.fail_running(runtime.engine, job_id, error.message, reporter.step)
+    except Exception:
+        _logger.exception("job %s failed unexpectedly in step %s", job_id, reporter.step)
+        await publish.fail_running(
+            runtime.engine,
+            job_id,
+            "An unexpected error stopped the processing. Retry the job; if it fails again, "
+            "tell your administrator (the worker's log has the details).",
+            reporter.step,
+        )
+    finally:
+        if ok or not await publish.still_running(runtime.engine, job_id):
+            shutil.rmtree(work_dir, ignore_errors=True)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+
+from reeldocs.core.deps import CurrentActor, DbSession
+from reeldocs.projects import service
+from reeldocs.projects.schemas import ProjectIn, ProjectOut, ProjectRename
+
+router = APIRouter(prefix="/api/projects", tags=["projects"])
+
+
+def _out(project: object) -> ProjectOut:
+    return ProjectOut.model_validate(project, from_attributes=True)
+
+
+@router.post("", status_code=201, response_model=ProjectOut)
+async def create_project(body: ProjectIn, actor: CurrentActor, db: DbSession) -> ProjectOut:
+    return _out(await service.create(db, actor, body.name, body.org_id))
+
+
+@router.get("", response_model=list[ProjectOut])
+async def list_projects(actor: CurrentActor, db: DbSession) -> list[ProjectOut]:
+    return [_out(p) for p in await service.list_for(db, actor)]
+
+
+@router.patch("/{project_id}", response_model=ProjectOut)
+async def rename_project(
+    project_id: uuid.UUID, body: ProjectRename, actor: CurrentActor, db: DbSession
+) -> ProjectOut:
+    return _out(await service.rename(db, actor, project_id, body.name))
+
+
+@router.delete("/{project_id}", status_code=204)
+async def delete_project(
+    project_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    background: BackgroundTasks,
+) -> Response:
+    storage = request.app.state.storage
+    prefixes = await service.delete(db, actor, project_id, storage)
+    # Files go once the rows are gone for good (background tasks run after the commit).
+    for prefix in prefixes:
+        background.add_task(storage.delete_prefix, prefix)
+    return Response(status_code=204, background=background)

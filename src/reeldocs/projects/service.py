@@ -1,0 +1,90 @@
+"""Projects: a team's folder of videos."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.core.deps import Actor
+from reeldocs.core.errors import Invalid, NotFound
+from reeldocs.core.storage import Storage
+from reeldocs.core.text import slugify
+from reeldocs.orgs import service as orgs
+from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.projects.models import Project
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise Invalid("Give the project a name.")
+    return name
+
+
+async def _unique_slug(session: AsyncSession, org_id: uuid.UUID, name: str) -> str:
+    base = slugify(name, fallback="project")
+    slug = base
+    while (
+        await session.execute(
+            sa.select(Project.id).where(Project.org_id == org_id, Project.slug == slug)
+        )
+    ).first():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+async def create(
+    session: AsyncSession, actor: Actor, name: str, org_id: uuid.UUID | None
+) -> Project:
+    name = _clean_name(name)
+    org_id = org_id or await orgs.personal_org_id(session, actor)
+    await require_writer(session, actor, org_id)
+    project = Project(org_id=org_id, name=name, slug=await _unique_slug(session, org_id, name))
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def list_for(session: AsyncSession, actor: Actor) -> list[Project]:
+    # No org filter: the policies show exactly the projects of the caller's teams.
+    result = await session.execute(sa.select(Project).order_by(Project.created_at.desc()))
+    return list(result.scalars())
+
+
+async def get(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> Project:
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise NotFound("This project does not exist, or it belongs to another team.")
+    await require_member(session, actor, project.org_id, "project")
+    return project
+
+
+async def rename(session: AsyncSession, actor: Actor, project_id: uuid.UUID, name: str) -> Project:
+    project = await get(session, actor, project_id)
+    await require_writer(session, actor, project.org_id)
+    project.name = _clean_name(name)
+    await session.flush()
+    return project
+
+
+async def delete(
+    session: AsyncSession, actor: Actor, project_id: uuid.UUID, storage: Storage
+) -> list[str]:
+    """Delete the project's rows; return the storage prefixes to remove after commit."""
+    from reeldocs.videos.models import Video
+
+    project = await get(session, actor, project_id)
+    await require_writer(session, actor, project.org_id)
+    video_ids = list(
+        (await session.execute(sa.select(Video.id).where(Video.project_id == project.id))).scalars()
+    )
+    from reeldocs.jobs import service as jobs
+
+    for video_id in video_ids:
+        await jobs.cancel_for_deleted_video(session, video_id)
+    await session.delete(project)
+    await session.flush()
+    return [f"videos/{video_id}" for video_id in video_ids]

@@ -1,0 +1,151 @@
+"""Which providers run, chosen from REELDOCS_PROVIDER, and what languages they offer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from reeldocs.core.settings import Settings
+from reeldocs.providers.base import ProviderError, Translator, Understanding, Writer
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "ca": "Catalan",
+    "gl": "Galician",
+    "eo": "Esperanto",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "sv": "Swedish",
+    "pl": "Polish",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "zh": "Chinese",
+    "ar": "Arabic",
+    "hi": "Hindi",
+    "tr": "Turkish",
+    "da": "Danish",
+    "fi": "Finnish",
+    "no": "Norwegian",
+    "cs": "Czech",
+    "el": "Greek",
+    "he": "Hebrew",
+    "id": "Indonesian",
+    "vi": "Vietnamese",
+    "ro": "Romanian",
+    "hu": "Hungarian",
+}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+@dataclass(frozen=True)
+class LanguageOption:
+    code: str
+    label: str
+    primary: bool
+    translate: bool
+
+
+@dataclass
+class ProviderSet:
+    understanding: Understanding
+    writer: Writer
+    translator: Translator | None
+
+    def names(self) -> dict[str, str]:
+        names = {"understanding": self.understanding.name, "writing": self.writer.name}
+        if self.translator is not None:
+            names["translating"] = self.translator.name
+        return names
+
+    def spoken_languages(self) -> list[str]:
+        return self.understanding.languages()
+
+    def options(self) -> list[LanguageOption]:
+        """Primary: docs can be written in it from what is spoken; translate: a target."""
+        spoken = self.spoken_languages()
+        primary = set(self.writer.languages())
+        targets: set[str] = set()
+        if self.translator is not None:
+            for source in primary:
+                targets.update(self.translator.targets(source))
+        codes = sorted(primary | targets, key=lambda c: (c != spoken[0] if spoken else True, c))
+        return [
+            LanguageOption(code, language_name(code), code in primary, code in targets)
+            for code in codes
+        ]
+
+
+def effective_provider(settings: Settings) -> str:
+    if settings.provider == "auto":
+        return "gemini" if settings.gemini_api_key else "offline"
+    return settings.provider
+
+
+def _offline_understanding(settings: Settings) -> Understanding:
+    if settings.whisper_model_path:
+        from reeldocs.providers.offline.whisper import WhisperUnderstanding
+
+        return WhisperUnderstanding(settings.whisper_model_path)
+    from reeldocs.providers.offline.speech import PocketsphinxUnderstanding
+
+    return PocketsphinxUnderstanding()
+
+
+def _offline_translator() -> Translator | None:
+    from reeldocs.providers.offline.translate import ApertiumTranslator
+
+    translator = ApertiumTranslator()
+    return translator if translator.targets("en") else None
+
+
+def build_providers(settings: Settings) -> ProviderSet:
+    kind = effective_provider(settings)
+    if kind == "gemini":
+        if not settings.gemini_api_key:
+            raise ProviderError(
+                "REELDOCS_PROVIDER is gemini but no key is set: set GEMINI_API_KEY, "
+                "or use REELDOCS_PROVIDER=offline."
+            )
+        from reeldocs.providers.gemini import GeminiProvider
+
+        gemini = GeminiProvider(
+            api_key=settings.gemini_api_key,
+            model=settings.gemini_model,
+            base_url=settings.gemini_base_url,
+        )
+        return ProviderSet(gemini, gemini, gemini)
+    if kind == "openai":
+        if not (settings.openai_base_url and settings.openai_model):
+            raise ProviderError(
+                "REELDOCS_PROVIDER is openai: set REELDOCS_OPENAI_BASE_URL and "
+                "REELDOCS_OPENAI_MODEL to your server (Ollama, vLLM, llama.cpp)."
+            )
+        from reeldocs.providers.openai_compat import OpenAICompatibleProvider
+
+        remote = OpenAICompatibleProvider(
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+            api_key=settings.openai_api_key,
+        )
+        return ProviderSet(_offline_understanding(settings), remote, remote)
+    from reeldocs.providers.offline.writer import ExtractiveWriter
+
+    return ProviderSet(_offline_understanding(settings), ExtractiveWriter(), _offline_translator())
+
+
+@lru_cache(maxsize=4)
+def _cached_options(settings: Settings) -> tuple[LanguageOption, ...]:
+    return tuple(build_providers(settings).options())
+
+
+def language_options(settings: Settings) -> list[LanguageOption]:
+    return list(_cached_options(settings))

@@ -1,0 +1,146 @@
+"""Shared fixtures: one real PostgreSQL per run, migrated; a live server on 127.0.0.1.
+
+Without REELDOCS_DATABASE_URL the run starts the embedded PostgreSQL in a fresh
+data directory; with it (PostgreSQL 15 in CI), a fresh database is created there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+# Everything the app reads from the environment points inside this run's folder.
+_RUN_DIR = Path(tempfile.mkdtemp(prefix="reeldocs-test-"))
+os.environ["REELDOCS_DATA_DIR"] = str(_RUN_DIR / "data")
+os.environ.setdefault("REELDOCS_PROVIDER", "offline")
+os.environ.pop("GEMINI_API_KEY", None)
+os.environ["REELDOCS_STORAGE_URL"] = str(_RUN_DIR / "storage")
+
+from reeldocs.core.db import DatabaseUrls, database_urls, migrate  # noqa: E402
+from reeldocs.core.settings import Settings, load_settings  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _fresh_external_database(url: str) -> DatabaseUrls:
+    admin = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    name = f"reeldocs_test_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    base, _, query = url.partition("?")
+    base = base.rsplit("/", 1)[0] + "/" + name
+    full = base + ("?" + query if query else "")
+    rest = full.split("://", 1)[1]
+    return DatabaseUrls(f"postgresql+psycopg://{rest}", f"postgresql://{rest}")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def db_urls(settings: Settings) -> DatabaseUrls:
+    external = os.environ.get("REELDOCS_DATABASE_URL")
+    urls = _fresh_external_database(external) if external else database_urls(settings)
+    migrate(urls)
+    return urls
+
+
+@pytest.fixture(scope="session")
+def db_url(db_urls: DatabaseUrls) -> str:
+    """libpq URL of the test database, logged in as the service role (tables' owner)."""
+    return db_urls.libpq
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The real app under uvicorn, in a thread, on 127.0.0.1."""
+
+    def __init__(self, settings: Settings, urls: DatabaseUrls, *, run_worker: bool) -> None:
+        from reeldocs.app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings, urls=urls, run_worker=run_worker)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, db_urls: DatabaseUrls) -> Iterator[LiveServer]:
+    """The app with its in-process worker, shared by the whole run."""
+    server = LiveServer(settings, db_urls, run_worker=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    return live_server.url
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
+    """Sign up a new user; returns a client holding their session cookie."""
+    clients: list[httpx.Client] = []
+
+    def make(prefix: str = "user") -> httpx.Client:
+        client = httpx.Client(base_url=base_url, timeout=60)
+        email = unique_email(prefix)
+        answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+        assert answer.status_code == 201, answer.text
+        client.email = email  # type: ignore[attr-defined]
+        client.user_id = answer.json()["user_id"]  # type: ignore[attr-defined]
+        client.org_id = answer.json()["org_id"]  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def user(make_user: Callable[..., httpx.Client]) -> httpx.Client:
+    return make_user()
