@@ -1,0 +1,246 @@
+"""Reading a video's published docs: segments, articles, screenshots, subtitles, exports."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.core.deps import Actor
+from reeldocs.core.errors import Invalid, NotFound
+from reeldocs.core.storage import Storage
+from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
+from reeldocs.docs.subtitles import Cue, to_srt, to_webvtt
+from reeldocs.orgs.access import require_member
+from reeldocs.providers.registry import language_name
+from reeldocs.videos.models import Video, VideoSegment
+
+SCREENSHOT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}\.webp$")
+
+
+async def readable_video(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> Video:
+    video = await session.get(Video, video_id)
+    if video is None:
+        raise NotFound("This video does not exist, or it belongs to another team.")
+    await require_member(session, actor, video.org_id, "video")
+    return video
+
+
+def _require_docs(video: Video) -> uuid.UUID:
+    if video.docs_run_id is None:
+        raise NotFound(
+            "This video has no documentation yet: process it first, or wait for its job to finish."
+        )
+    return video.docs_run_id
+
+
+async def segments(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> list[VideoSegment]:
+    video = await readable_video(session, actor, video_id)
+    if video.docs_run_id is None:
+        return []
+    rows = await session.execute(
+        sa.select(VideoSegment)
+        .where(VideoSegment.video_id == video.id, VideoSegment.run_id == video.docs_run_id)
+        .order_by(VideoSegment.order)
+    )
+    return list(rows.scalars())
+
+
+async def published_languages(session: AsyncSession, video: Video) -> list[str]:
+    if video.docs_run_id is None:
+        return []
+    rows = await session.execute(
+        sa.select(Article.language)
+        .where(
+            Article.video_id == video.id,
+            Article.run_id == video.docs_run_id,
+            Article.status == "published",
+        )
+        .distinct()
+    )
+    return sorted(rows.scalars())
+
+
+async def _primary_language(session: AsyncSession, video: Video) -> str | None:
+    from reeldocs.jobs.models import ProcessingJob
+
+    languages = (
+        await session.execute(
+            sa.select(ProcessingJob.languages)
+            .where(ProcessingJob.run_id == video.docs_run_id, ProcessingJob.status == "completed")
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return languages[0] if languages else None
+
+
+@dataclass
+class ArticleView:
+    id: uuid.UUID
+    title: str
+    slug: str
+    language: str
+    chapter_title: str
+    order: int
+    content_markdown: str
+    start_time: float
+
+
+async def articles(
+    session: AsyncSession, actor: Actor, video_id: uuid.UUID, language: str | None
+) -> list[ArticleView]:
+    video = await readable_video(session, actor, video_id)
+    run_id = _require_docs(video)
+    available = await published_languages(session, video)
+    if language is None:
+        language = await _primary_language(session, video) or (available[0] if available else None)
+    if language not in available:
+        names = ", ".join(f"{language_name(c)} ({c})" for c in available) or "none"
+        raise NotFound(f"This video has no docs in {language}. Languages available: {names}.")
+    rows = await session.execute(
+        sa.select(Article, Chapter.title, Chapter.start_time)
+        .join(Chapter, Chapter.id == Article.chapter_id)
+        .where(
+            Article.video_id == video.id,
+            Article.run_id == run_id,
+            Article.language == language,
+            Article.status == "published",
+        )
+        .order_by(Article.order)
+    )
+    return [
+        ArticleView(
+            id=a.id,
+            title=a.title,
+            slug=a.slug,
+            language=a.language,
+            chapter_title=chapter_title,
+            order=a.order,
+            content_markdown=a.content_markdown,
+            start_time=start_time,
+        )
+        for a, chapter_title, start_time in rows
+    ]
+
+
+async def screenshot(
+    session: AsyncSession, actor: Actor, video_id: uuid.UUID, name: str
+) -> Screenshot:
+    video = await readable_video(session, actor, video_id)
+    if not SCREENSHOT_NAME.match(name):
+        raise NotFound("There is no screenshot with this name.")
+    row = (
+        await session.execute(
+            sa.select(Screenshot).where(
+                Screenshot.video_id == video.id,
+                Screenshot.run_id == video.docs_run_id,
+                Screenshot.name == name,
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("There is no screenshot with this name for this video.")
+    return row
+
+
+async def subtitle_cues(
+    session: AsyncSession, actor: Actor, video_id: uuid.UUID, language: str | None
+) -> tuple[str, list[Cue]]:
+    video = await readable_video(session, actor, video_id)
+    run_id = _require_docs(video)
+    rows = {
+        s.language: s
+        for s in (
+            await session.execute(sa.select(Subtitle).where(Subtitle.run_id == run_id))
+        ).scalars()
+    }
+    if language is None:
+        language = await _primary_language(session, video) or next(iter(sorted(rows)), None)
+    if language not in rows:
+        names = ", ".join(sorted(rows)) or "none"
+        raise NotFound(f"This video has no subtitles in {language}. Languages available: {names}.")
+    return language, [Cue(c["start"], c["end"], c["text"]) for c in rows[language].cues]
+
+
+async def subtitle_languages(session: AsyncSession, video: Video) -> list[str]:
+    if video.docs_run_id is None:
+        return []
+    rows = await session.execute(
+        sa.select(Subtitle.language).where(Subtitle.run_id == video.docs_run_id)
+    )
+    return sorted(rows.scalars())
+
+
+def to_mdx(markdown: str) -> str:
+    """MDX treats `{`, `}` and `<` as code: escape them outside code so the file compiles."""
+    out: list[str] = []
+    fenced = False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            out.append(line)
+            continue
+        if fenced:
+            out.append(line)
+            continue
+        parts = re.split(r"(`[^`]*`)", line)
+        out.append(
+            "".join(
+                part
+                if part.startswith("`")
+                else part.replace("{", "\\{").replace("}", "\\}").replace("<", "&lt;")
+                for part in parts
+            )
+        )
+    return "\n".join(out)
+
+
+async def export_zip(
+    session: AsyncSession, actor: Actor, storage: Storage, video_id: uuid.UUID, fmt: str
+) -> tuple[str, bytes]:
+    if fmt not in ("markdown", "mdx"):
+        raise Invalid("The export format must be markdown or mdx.")
+    video = await readable_video(session, actor, video_id)
+    _require_docs(video)
+    extension = "md" if fmt == "markdown" else "mdx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for language in await published_languages(session, video):
+            for article in await articles(session, actor, video.id, language):
+                body = article.content_markdown.replace("](screenshots/", "](../screenshots/")
+                if fmt == "mdx":
+                    front = f'---\ntitle: "{article.title.replace(chr(34), chr(39))}"\n---\n\n'
+                    body = front + to_mdx(body)
+                archive.writestr(
+                    f"{language}/{article.order + 1:02d}-{article.slug}.{extension}", body
+                )
+        for language in await subtitle_languages(session, video):
+            _, cues = await subtitle_cues(session, actor, video.id, language)
+            archive.writestr(f"subtitles/{language}.vtt", to_webvtt(cues))
+            archive.writestr(f"subtitles/{language}.srt", to_srt(cues))
+        shots = await session.execute(
+            sa.select(Screenshot).where(Screenshot.run_id == video.docs_run_id)
+        )
+        for shot in shots.scalars():
+            size = storage.size(shot.storage_path)
+            if size is None:
+                continue
+            data = b"".join(storage.read_range(shot.storage_path, 0, size - 1)) if size else b""
+            archive.writestr(f"screenshots/{shot.name}", data)
+    slug = re.sub(r"[^a-z0-9]+", "-", video.title.lower()).strip("-") or "video"
+    return f"{slug}-{fmt}.zip", buffer.getvalue()
+
+
+def segment_out(segment: VideoSegment) -> dict[str, Any]:
+    return {
+        "start_time": segment.start_time,
+        "end_time": segment.end_time,
+        "spoken_content": segment.spoken_content,
+        "visual_context": segment.visual_context,
+    }
