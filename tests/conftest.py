@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -102,8 +104,9 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, db_urls: DatabaseUrls) -> Iterator[LiveServer]:
-    """The app with its in-process worker, shared by the whole run."""
-    server = LiveServer(settings, db_urls, run_worker=True).start()
+    """The app, shared by the whole run. It runs no worker: tests that need jobs
+    processed start real `reeldocs worker` processes (see `workers`)."""
+    server = LiveServer(settings, db_urls, run_worker=False).start()
     yield server
     server.stop()
 
@@ -120,9 +123,7 @@ def unique_email(prefix: str = "user") -> str:
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def make_user(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
-    """Sign up a new user; returns a client holding their session cookie."""
+def _user_factory(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
     clients: list[httpx.Client] = []
 
     def make(prefix: str = "user") -> httpx.Client:
@@ -142,5 +143,69 @@ def make_user(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
 
 
 @pytest.fixture
+def make_user(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
+    """Sign up a new user; returns a client holding their session cookie."""
+    yield from _user_factory(base_url)
+
+
+@pytest.fixture(scope="module")
+def make_module_user(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
+    yield from _user_factory(base_url)
+
+
+@pytest.fixture
 def user(make_user: Callable[..., httpx.Client]) -> httpx.Client:
     return make_user()
+
+
+class WorkerProcesses:
+    """Real `reeldocs worker` processes on the run's database and storage."""
+
+    def __init__(self, urls: DatabaseUrls) -> None:
+        self.urls = urls
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        if os.environ.get("REELDOCS_DATABASE_URL"):
+            env["REELDOCS_DATABASE_URL"] = self.urls.libpq
+        env.update(extra)
+        return env
+
+    def start(self, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
+        log = open(_RUN_DIR / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reeldocs.cli", "worker", "--concurrency", str(concurrency)],
+            env=self.env(**extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+
+@pytest.fixture
+def workers(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
+    group = WorkerProcesses(db_urls)
+    yield group
+    group.stop_all()
+
+
+@pytest.fixture(scope="module")
+def module_worker(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
+    group = WorkerProcesses(db_urls)
+    group.start()
+    yield group
+    group.stop_all()

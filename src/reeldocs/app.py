@@ -95,6 +95,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _report_missing_tools(settings: Settings) -> None:
+    from reeldocs.providers.registry import effective_provider, language_options
+
+    if effective_provider(settings) != "offline":
+        return
+    if not any(option.translate for option in language_options(settings)):
+        _logger.warning(
+            "Apertium is not installed, so Reeldocs offers English docs only. For offline "
+            "translations install Debian's apertium with apertium-eng-spa, apertium-eng-cat, "
+            "apertium-en-gl and apertium-eo-en (scripts/install-system-packages.sh)."
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -109,6 +122,7 @@ def create_app(
         from reeldocs.jobs.queue import build_queue
         from reeldocs.jobs.worker import run_worker_forever
 
+        _report_missing_tools(settings)
         resolved = urls or await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
         app.state.engine = create_engine(resolved)

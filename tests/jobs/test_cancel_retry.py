@@ -1,0 +1,157 @@
+"""Cancelling a job in the middle of speech recognition, then retrying it from its checkpoints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+import pytest
+from support.api import bearer_client, create_project, process, upload_video, wait_for_job
+from support.media_factory import make_slide_video
+
+from tests.conftest import WorkerProcesses
+
+SLIDES = ["Welcome", "Create a project", "Upload a video", "Pick languages", "Read the docs"]
+SPEECH = [
+    "welcome to the product tour of this application",
+    "first create a new project from the dashboard page",
+    "then upload your video file and give it a title",
+    "pick the languages you want for the documentation",
+    "finally read the articles and download the subtitles",
+]
+
+
+@pytest.fixture(scope="module")
+def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "tour.mp4"
+    return make_slide_video(path, SLIDES, 5.0, speech=SPEECH)
+
+
+@pytest.fixture
+def api(user: httpx.Client) -> Iterator[httpx.Client]:
+    client = bearer_client(user)
+    yield client
+    client.close()
+
+
+def _children(process: psutil.Process) -> list[psutil.Process]:
+    return [
+        c for c in process.children(recursive=True) if c.is_running() and c.status() != "zombie"
+    ]
+
+
+def _engine_status(db_url: str, job_id: str) -> str | None:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT status FROM procrastinate_jobs WHERE args->>'job_id' = %s ORDER BY id DESC",
+            (job_id,),
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _count(db_url: str, table: str, video_id: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE video_id = %s", (video_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_cancel_during_speech_recognition_then_retry_resumes(
+    api: httpx.Client, speech_video: Path, workers: WorkerProcesses, db_url: str
+) -> None:
+    worker = psutil.Process(workers.start().pid)
+    project = create_project(api)
+    video = upload_video(api, project["id"], speech_video)
+    job_id = process(api, video["id"], ["en", "es"])
+
+    running = wait_for_job(
+        api,
+        job_id,
+        until=lambda j: j["step"] == "transcribing" and j["progress"] > 0.12,
+        timeout=90,
+    )
+    assert running["status"] == "processing"
+    assert _children(worker), "speech recognition runs in child processes"
+
+    asked = time.monotonic()
+    answer = api.post(f"/api/jobs/{job_id}/cancel")
+    assert answer.status_code == 202
+    assert answer.json()["status"] == "cancelled"
+    # The worker stops its work within 2 seconds: recognition processes gone, engine job ended.
+    while time.monotonic() - asked < 2.0:
+        if not _children(worker) and _engine_status(db_url, job_id) in (
+            "aborted",
+            "failed",
+            "succeeded",
+        ):
+            break
+        time.sleep(0.05)
+    stopped_after = time.monotonic() - asked
+    assert not _children(worker), "recognition processes still running 2 s after cancel"
+    assert _engine_status(db_url, job_id) in ("aborted", "failed", "succeeded")
+    assert stopped_after < 2.0
+
+    cancelled = api.get(f"/api/jobs/{job_id}").json()
+    assert cancelled["status"] == "cancelled"
+    assert api.get(f"/api/videos/{video['id']}").json()["status"] == "uploaded"
+    # nothing half-written looks complete: no published docs, no segments served
+    assert api.get(f"/api/videos/{video['id']}/segments").json() == []
+    assert api.get(f"/api/videos/{video['id']}/articles").status_code == 404
+
+    retry = api.post(f"/api/jobs/{job_id}/retry")
+    assert retry.status_code == 202
+    new_id = retry.json()["job_id"]
+    done = wait_for_job(api, new_id, timeout=180)
+    assert done["status"] == "completed", done
+    assert done["retry_of"] == job_id
+    assert done["language_results"]["es"]["status"] == "completed"
+    assert api.get(f"/api/jobs/{job_id}").json()["status"] == "retried"
+    assert api.get(f"/api/videos/{video['id']}").json()["status"] == "ready"
+    segments = _count(db_url, "video_segments", video["id"])
+    assert segments > 0
+
+    # The retry reused the scene checkpoint of the cancelled run: one row per scene, not two.
+    with psycopg.connect(db_url) as conn:
+        runs = conn.execute(
+            "SELECT count(DISTINCT run_id) FROM screenshots WHERE video_id = %s", (video["id"],)
+        ).fetchone()
+        scene_rows = conn.execute(
+            "SELECT count(*) FROM screenshots WHERE video_id = %s AND scene_index IS NOT NULL",
+            (video["id"],),
+        ).fetchone()
+    assert runs == (1,)
+    assert scene_rows == (len(SLIDES),)
+
+
+def test_a_new_request_regenerates_and_replaces_only_on_completion(
+    api: httpx.Client, speech_video: Path, workers: WorkerProcesses, db_url: str
+) -> None:
+    workers.start()
+    project = create_project(api)
+    video = upload_video(api, project["id"], speech_video)
+    first = wait_for_job(api, process(api, video["id"], ["en"]))
+    assert first["status"] == "completed"
+    before = api.get(f"/api/videos/{video['id']}/articles").json()
+    assert before
+
+    second_id = process(api, video["id"], ["en", "es"])
+    midway = wait_for_job(api, second_id, until=lambda j: j["step"] == "transcribing")
+    assert midway["status"] == "processing"
+    # while the new run works, the old docs are still what is served
+    assert api.get(f"/api/videos/{video['id']}/articles").json() == before
+    second = wait_for_job(api, second_id)
+    assert second["status"] == "completed"
+    after_es = api.get(f"/api/videos/{video['id']}/articles?language=es").json()
+    assert after_es
+    # only the new run's rows remain
+    with psycopg.connect(db_url) as conn:
+        runs = conn.execute(
+            "SELECT count(DISTINCT run_id) FROM articles WHERE video_id = %s", (video["id"],)
+        ).fetchone()
+    assert runs == (1,)

@@ -1,0 +1,160 @@
+"""The offline pipeline end to end: a generated video with speech and slide changes, en + es."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from support.api import bearer_client, create_project, process, upload_video, wait_for_job
+from support.media_factory import make_slide_video
+
+from reeldocs.docs.references import find_video_references
+from reeldocs.docs.subtitles import parse_srt, parse_webvtt
+from tests.conftest import WorkerProcesses
+
+SECONDS_PER_SLIDE = 5.0
+SLIDES = ["Welcome to Acme", "Create a project", "Upload a video", "Invite your team"]
+SPEECH = [
+    "welcome to the acme product tour",
+    "click new project and type a name for it",
+    "drag your video file onto the upload page",
+    "open settings and invite your team by email",
+]
+
+
+@pytest.fixture(scope="module")
+def processed(
+    tmp_path_factory: pytest.TempPathFactory,
+    make_module_user: Any,
+    module_worker: WorkerProcesses,
+) -> Iterator[tuple[httpx.Client, dict[str, Any], dict[str, Any]]]:
+    path = tmp_path_factory.mktemp("media") / "acme.mp4"
+    make_slide_video(path, SLIDES, SECONDS_PER_SLIDE, speech=SPEECH)
+    api = bearer_client(make_module_user())
+    project = create_project(api, "Acme docs")
+    video = upload_video(api, project["id"], path, "Acme tour")
+    job = wait_for_job(api, process(api, video["id"], ["en", "es"]), timeout=240)
+    yield api, video, job
+    api.close()
+
+
+def test_job_completes_with_both_languages(processed: Any) -> None:
+    api, video, job = processed
+    assert job["status"] == "completed", job
+    assert job["progress"] == 1.0
+    assert job["language_results"] == {
+        "en": {"status": "completed"},
+        "es": {"status": "completed"},
+    }
+    assert job["providers"] == {
+        "understanding": "pocketsphinx",
+        "writing": "extractive",
+        "translating": "apertium",
+    }
+    shown = api.get(f"/api/videos/{video['id']}").json()
+    assert shown["status"] == "ready"
+    assert sorted(shown["languages_ready"]) == ["en", "es"]
+    assert shown["source_language"] == "en"
+
+
+def test_segments_cover_the_speech(processed: Any) -> None:
+    api, video, _ = processed
+    segments = api.get(f"/api/videos/{video['id']}/segments").json()
+    assert segments
+    duration = SECONDS_PER_SLIDE * len(SLIDES)
+    for slide in range(len(SLIDES)):
+        start, end = slide * SECONDS_PER_SLIDE, (slide + 1) * SECONDS_PER_SLIDE
+        assert any(s["start_time"] < end and s["end_time"] > start for s in segments), slide
+    previous_end = 0.0
+    for segment in segments:
+        assert 0 <= segment["start_time"] <= segment["end_time"] <= duration + 0.5
+        assert segment["start_time"] >= previous_end - 0.01
+        previous_end = segment["end_time"]
+        assert segment["visual_context"]
+
+
+def _articles(api: httpx.Client, video_id: str, language: str) -> list[dict[str, Any]]:
+    answer = api.get(f"/api/videos/{video_id}/articles", params={"language": language})
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+def test_chapters_and_articles_in_both_languages(processed: Any) -> None:
+    api, video, _ = processed
+    english = _articles(api, video["id"], "en")
+    spanish = _articles(api, video["id"], "es")
+    assert 2 <= len(english) <= len(SLIDES)
+    assert len(spanish) == len(english)
+    duration = SECONDS_PER_SLIDE * len(SLIDES)
+    for en, es in zip(english, spanish, strict=True):
+        assert en["language"] == "en" and es["language"] == "es"
+        en_refs = [r.text for r in find_video_references(en["content_markdown"])]
+        es_refs = [r.text for r in find_video_references(es["content_markdown"])]
+        assert en_refs and en_refs == es_refs
+        assert all(r.seconds <= duration for r in find_video_references(en["content_markdown"]))
+        assert en["content_markdown"] != es["content_markdown"]
+    default = api.get(f"/api/videos/{video['id']}/articles").json()
+    assert [a["language"] for a in default] == ["en"] * len(english)
+
+
+def test_screenshots_at_least_one_per_scene_and_served(processed: Any) -> None:
+    api, video, _ = processed
+    markdown = "\n".join(a["content_markdown"] for a in _articles(api, video["id"], "en"))
+    names = re.findall(r"\]\(screenshots/([^)]+)\)", markdown)
+    assert len(set(names)) >= len(SLIDES)
+    for name in set(names):
+        answer = api.get(f"/api/videos/{video['id']}/screenshots/{name}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "image/webp"
+        assert Image.open(io.BytesIO(answer.content)).format == "WEBP"
+    assert api.get(f"/api/videos/{video['id']}/screenshots/../../etc.webp").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_subtitles_follow_the_cue_rules(processed: Any, language: str) -> None:
+    api, video, _ = processed
+    vtt = api.get(f"/api/videos/{video['id']}/subtitles.vtt", params={"language": language})
+    srt = api.get(f"/api/videos/{video['id']}/subtitles.srt", params={"language": language})
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    assert srt.status_code == 200
+    assert srt.headers["content-type"].startswith("application/x-subrip")
+    vtt_cues, srt_cues = parse_webvtt(vtt.text), parse_srt(srt.text)
+    assert vtt_cues and len(vtt_cues) == len(srt_cues)
+    for cue in vtt_cues:
+        assert cue.end - cue.start <= 7.0 + 1e-6
+        lines = cue.text.split("\n")
+        if language == "en":
+            assert len(lines) <= 2 and all(len(line) <= 42 for line in lines)
+            assert len(cue.text.replace("\n", " ")) <= 70
+        else:
+            assert len(lines) <= 3
+    english = parse_webvtt(api.get(f"/api/videos/{video['id']}/subtitles.vtt?language=en").text)
+    assert [(c.start, c.end) for c in vtt_cues] == [(c.start, c.end) for c in english]
+
+
+def test_export_zip_holds_articles_screenshots_and_subtitles(processed: Any) -> None:
+    api, video, _ = processed
+    for fmt, extension in (("markdown", ".md"), ("mdx", ".mdx")):
+        answer = api.get(f"/api/videos/{video['id']}/export", params={"format": fmt})
+        assert answer.status_code == 200
+        archive = zipfile.ZipFile(io.BytesIO(answer.content))
+        names = archive.namelist()
+        assert any(n.startswith("en/") and n.endswith(extension) for n in names)
+        assert any(n.startswith("es/") and n.endswith(extension) for n in names)
+        assert {"subtitles/en.vtt", "subtitles/es.srt"} <= set(names)
+        assert any(n.startswith("screenshots/") for n in names)
+    assert api.get(f"/api/videos/{video['id']}/export?format=pdf").status_code == 422
+
+
+def test_media_files_are_readable(processed: Any, tmp_path: Path) -> None:
+    api, video, _ = processed
+    answer = api.get(f"/api/videos/{video['id']}/file", headers={"Range": "bytes=0-99"})
+    assert answer.status_code == 206
+    assert len(answer.content) == 100
