@@ -1,0 +1,234 @@
+"""Offline translation with Apertium (the Debian `apertium` command and its language pairs).
+
+Only text runs go through Apertium: it adds spaces and moves or repeats punctuation (even
+`**` around a word), so Markdown structure, emphasis, code and `[video:]` references are
+kept aside by `markdown_text` and put back untouched. All runs of a document go to one
+`apertium` process, written in Apertium's own stream format (`-f none`): each run ends
+with an inserted sentence end `.[]` so that no rule joins words of two runs, followed by
+a superblank `[@N]` that Apertium passes through unchanged and that tells which run the
+translated text before it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cached_property
+
+from reeldocs.providers.base import ProviderError
+from reeldocs.providers.markdown_text import translate_markdown_runs
+
+# Apertium names languages with ISO 639-3 codes in most pairs and 639-1 in older ones.
+_ISO3_TO_ISO1 = {
+    "eng": "en", "spa": "es", "cat": "ca", "glg": "gl", "epo": "eo", "fra": "fr",
+    "por": "pt", "ita": "it", "deu": "de", "nld": "nl", "ron": "ro", "oci": "oc",
+    "eus": "eu", "arg": "an", "ast": "ast", "swe": "sv", "dan": "da", "nob": "nb",
+    "nno": "nn", "isl": "is", "pol": "pl", "ces": "cs", "slk": "sk", "hbs": "sh",
+    "bul": "bg", "mkd": "mk", "rus": "ru", "ukr": "uk", "bel": "be", "kaz": "kk",
+    "tat": "tt", "tur": "tr", "afr": "af", "cym": "cy", "gle": "ga", "bre": "br",
+    "mlt": "mt", "ind": "id", "msa": "ms", "hin": "hi", "urd": "ur", "sme": "se",
+}  # fmt: skip
+_LANGUAGE_NAMES = {
+    "en": "English", "es": "Spanish", "ca": "Catalan", "gl": "Galician", "eo": "Esperanto",
+    "fr": "French", "pt": "Portuguese", "it": "Italian", "de": "German",
+}  # fmt: skip
+# Characters with a meaning in Apertium's stream format; `~` is dropped even when escaped,
+# so it travels in a superblank instead.
+_STREAM_SPECIAL = set("\\[]^$/<>@{}")
+_MODE_NAME = re.compile(r"^(?P<source>[a-z]{2,3})-(?P<target>[a-z]{2,3})$")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+(?=[.,;:!?)\]»])")
+_SPACE_AFTER_OPENING = re.compile(r"(?<=[(¿¡«\[])\s+")
+_WORDS_PER_SECOND_FLOOR = 500  # a generous time limit: Apertium does ~10,000 words/s here
+
+
+class ApertiumTranslator:
+    """Translator that runs the installed Apertium pairs; offers nothing when none is installed."""
+
+    name = "apertium"
+
+    def __init__(self, executable: str = "apertium", timeout_seconds: float = 120.0) -> None:
+        self._executable = executable
+        self._timeout_seconds = timeout_seconds
+
+    def targets(self, source_language: str) -> list[str]:
+        source = source_language.lower()
+        return sorted({target for (src, target) in self._modes if src == source})
+
+    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+        mode = self._mode_for(source, target)
+        try:
+            return translate_markdown_runs(
+                markdown, lambda runs: self._translate(runs, mode), protect_emphasis=True
+            )
+        except ValueError as error:  # a run count mismatch: nothing sensible to put back
+            raise ProviderError(str(error)) from error
+
+    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
+        mode = self._mode_for(source, target)
+        flattened = [" ".join(line.split()) for line in lines]
+        to_translate = [line for line in flattened if line]
+        translated = iter(self._translate(to_translate, mode) if to_translate else [])
+        return [next(translated) if line else "" for line in flattened]
+
+    @cached_property
+    def _modes(self) -> dict[tuple[str, str], str]:
+        """(source, target) ISO codes → the Apertium mode that translates between them."""
+        executable = shutil.which(self._executable)
+        if executable is None:
+            return {}
+        try:
+            listing = subprocess.run(
+                [executable, "-l"], capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+        modes: dict[tuple[str, str], str] = {}
+        for name in sorted(listing.stdout.split()):
+            match = _MODE_NAME.match(name)
+            if match is None:  # variants such as eng-cat_valencia or en-eo-bytecode
+                continue
+            pair = (_iso1(match.group("source")), _iso1(match.group("target")))
+            modes.setdefault(pair, name)
+        return modes
+
+    def _mode_for(self, source: str, target: str) -> str:
+        if shutil.which(self._executable) is None:
+            raise ProviderError(
+                "Offline translation needs Apertium, which is not installed on this server. "
+                "Install the Debian package apertium and a language pair such as "
+                "apertium-eng-spa, or choose English only."
+            )
+        mode = self._modes.get((source.lower(), target.lower()))
+        if mode is None:
+            raise ProviderError(
+                f"Apertium on this server cannot translate {_language_name(source)} into "
+                f"{_language_name(target)}. Install that Apertium language pair or pick one "
+                f"of: {', '.join(self.targets(source)) or 'none'}."
+            )
+        return mode
+
+    def _translate(self, texts: list[str], mode: str) -> list[str]:
+        if not texts:
+            return []
+        stream = "".join(
+            f"{_escape(' '.join(text.split()))}.[][@{index}]" for index, text in enumerate(texts)
+        )
+        words = sum(len(text.split()) for text in texts)
+        timeout = self._timeout_seconds + words / _WORDS_PER_SECOND_FLOOR
+        try:
+            completed = subprocess.run(
+                [self._executable, "-u", "-f", "none", mode],
+                input=stream,
+                capture_output=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:  # a busy machine: worth another try
+            raise ProviderError(
+                f"Apertium took longer than {timeout:.0f} seconds to translate {words} words "
+                "and was stopped; try again when the server is less busy.",
+                transient=True,
+            ) from error
+        except OSError as error:
+            raise ProviderError(f"Apertium could not be started: {error.strerror}.") from error
+        if completed.returncode != 0:
+            detail = " ".join(completed.stderr.split())[:300] or "no error message"
+            raise ProviderError(
+                f"Apertium failed while translating with the {mode} pair ({detail})."
+            )
+        translated = _parse_stream(completed.stdout, len(texts))
+        return [
+            _match_initial_case(text, source)
+            for text, source in zip(translated, texts, strict=True)
+        ]
+
+
+def _iso1(code: str) -> str:
+    return _ISO3_TO_ISO1.get(code, code)
+
+
+def _language_name(code: str) -> str:
+    return _LANGUAGE_NAMES.get(code.lower(), code)
+
+
+def _escape(text: str) -> str:
+    escaped: list[str] = []
+    for character in text:
+        if character == "~":
+            escaped.append("[~]")
+        elif character in _STREAM_SPECIAL:
+            escaped.append("\\" + character)
+        else:
+            escaped.append(character)
+    return "".join(escaped)
+
+
+def _parse_stream(output: str, expected: int) -> list[str]:
+    """Cut Apertium's output at the `[@N]` superblanks back into one text per input run."""
+    results: list[str] = []
+    current: list[str] = []
+    position = 0
+    while position < len(output):
+        character = output[position]
+        if character == "\\" and position + 1 < len(output):
+            current.append(output[position + 1])
+            position += 2
+            continue
+        if character != "[":
+            current.append(character)
+            position += 1
+            continue
+        blank, position = _read_superblank(output, position)
+        if blank == f"@{len(results)}":
+            results.append(_tidy("".join(current)))
+            current = []
+        elif blank.startswith("@") and blank[1:].isdigit():
+            raise ProviderError(
+                "Apertium returned the translated text out of order, so it cannot be put "
+                "back into the document."
+            )
+        elif blank:
+            current.append(blank)
+        elif current and current[-1] == ".":  # the sentence end this module inserted
+            current.pop()
+    if len(results) != expected or "".join(current).strip():
+        raise ProviderError(
+            f"Apertium returned {len(results)} translated pieces for {expected}, so the "
+            "translation cannot be put back into the document."
+        )
+    return results
+
+
+def _read_superblank(output: str, start: int) -> tuple[str, int]:
+    """The unescaped content of the superblank opening at `start`, and where it ends."""
+    content: list[str] = []
+    position = start + 1
+    while position < len(output) and output[position] != "]":
+        if output[position] == "\\" and position + 1 < len(output):
+            position += 1
+        content.append(output[position])
+        position += 1
+    return "".join(content), position + 1
+
+
+def _match_initial_case(translated: str, source: str) -> str:
+    """Apertium capitalises every run as a sentence start; runs are often mid-sentence."""
+    source_initial = next((c for c in source if c.isalpha()), "")
+    for index, character in enumerate(translated):
+        if character.isalpha():
+            if source_initial.islower():
+                return translated[:index] + character.lower() + translated[index + 1 :]
+            if source_initial.isupper():
+                return translated[:index] + character.upper() + translated[index + 1 :]
+            return translated
+    return translated
+
+
+def _tidy(text: str) -> str:
+    """Undo the spacing Apertium adds around punctuation."""
+    text = " ".join(text.split())
+    text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
+    return _SPACE_AFTER_OPENING.sub("", text)
