@@ -173,13 +173,13 @@ class WorkerProcesses:
         return env
 
     def start(self, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = open(_RUN_DIR / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reeldocs.cli", "worker", "--concurrency", str(concurrency)],
-            env=self.env(**extra_env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(_RUN_DIR / f"worker-{len(self.processes)}.log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "reeldocs.cli", "worker", "--concurrency", str(concurrency)],
+                env=self.env(**extra_env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.processes.append(process)
         return process
 

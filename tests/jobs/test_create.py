@@ -84,10 +84,10 @@ def test_languages_are_validated(
 def test_unknown_or_foreign_video_is_404(
     api: httpx.Client, make_user: Callable[..., httpx.Client], video: dict[str, Any]
 ) -> None:
-    stranger = bearer_client(make_user("stranger"))
-    answer = stranger.post(
-        "/api/videos/process", json={"video_id": video["id"], "languages": ["en"]}
-    )
+    with bearer_client(make_user("stranger")) as stranger:
+        answer = stranger.post(
+            "/api/videos/process", json={"video_id": video["id"], "languages": ["en"]}
+        )
     assert answer.status_code == 404
     assert "does not exist" in answer.json()["detail"]
 

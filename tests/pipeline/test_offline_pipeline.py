@@ -114,7 +114,7 @@ def test_screenshots_at_least_one_per_scene_and_served(processed: Any) -> None:
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "image/webp"
         assert Image.open(io.BytesIO(answer.content)).format == "WEBP"
-    assert api.get(f"/api/videos/{video['id']}/screenshots/../../etc.webp").status_code == 404
+    assert api.get(f"/api/videos/{video['id']}/screenshots/..%2Fsecret.webp").status_code == 404
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

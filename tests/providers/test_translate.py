@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from reeldocs.pipeline.documents import render_markdown
 from reeldocs.providers.base import ProviderError, Scene, Segment
 from reeldocs.providers.markdown_text import (
     check_translation,
@@ -14,7 +15,7 @@ from reeldocs.providers.markdown_text import (
     translate_markdown_runs,
 )
 from reeldocs.providers.offline.translate import ApertiumTranslator
-from reeldocs.providers.offline.writer import ExtractiveWriter, render_markdown
+from reeldocs.providers.offline.writer import ExtractiveWriter
 
 ARTICLE = """---
 title: Getting started

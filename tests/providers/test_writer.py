@@ -5,13 +5,9 @@ import re
 import pytest
 
 from reeldocs.docs.references import find_video_references
+from reeldocs.pipeline.documents import article_title, render_markdown
 from reeldocs.providers.base import Document, ProviderError, Scene, Segment, Word
-from reeldocs.providers.offline.writer import (
-    NO_SPEECH_NOTE,
-    ExtractiveWriter,
-    article_title,
-    render_markdown,
-)
+from reeldocs.providers.offline.writer import NO_SPEECH_NOTE, ExtractiveWriter
 
 # What pocketsphinx gives: lower case, no punctuation, fillers, stutters and its own marks.
 SPOKEN = [
@@ -125,10 +121,11 @@ def test_short_scenes_are_merged_and_chapters_never_outnumber_scenes() -> None:
     assert len(ExtractiveWriter().write(segments, one_scene, "en", "en").chapters) == 1
 
 
-def test_little_speech_over_several_scenes_stays_one_chapter() -> None:
+def test_little_speech_over_several_scenes_still_makes_two_chapters() -> None:
     segments = [Segment(1.0, 4.0, "open the settings page and save")]
     document = ExtractiveWriter().write(segments, four_scenes(), "en", "en")
-    assert len(document.chapters) == 1
+    assert len(document.chapters) == 2
+    assert all(chapter.sections for chapter in document.chapters)
     assert "Open the settings page and save." in all_markdown(document)
 
 

@@ -38,7 +38,7 @@ class RunContext:
     run_id: uuid.UUID
     video: VideoInfo
     languages: list[str]
-    source_language: str
+    source_language: str | None  # None until the understanding step detects it
     settings: Settings
     engine: AsyncEngine
     storage: Storage
@@ -48,6 +48,10 @@ class RunContext:
     video_path: Path
     language_results: dict[str, Any] = field(default_factory=dict)
     scenes: list[Scene] = field(default_factory=list)
+
+    @property
+    def spoken(self) -> str:
+        return self.source_language or "en"
 
     @property
     def primary(self) -> str:

@@ -114,7 +114,7 @@ async def complete(ctx: RunContext) -> bool:
                 "UPDATE videos SET status = 'ready', docs_run_id = :r, source_language = :src "
                 "WHERE id = :v"
             ),
-            {"r": run_id, "v": video_id, "src": ctx.source_language},
+            {"r": run_id, "v": video_id, "src": ctx.spoken},
         )
         await conn.execute(
             sa.text(

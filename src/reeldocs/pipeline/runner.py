@@ -164,6 +164,14 @@ async def run_steps(runtime: WorkerRuntime, ctx: RunContext) -> None:
             }
 
 
+def _source_language(job: dict[str, Any], providers: ProviderSet) -> str | None:
+    """What is spoken: as asked, or the only language the recogniser knows, or detect it."""
+    if job["source_language"]:
+        return str(job["source_language"])
+    spoken = providers.spoken_languages()
+    return spoken[0] if len(spoken) == 1 else None
+
+
 async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
     claimed = await claim(runtime, job_id)
     if claimed is None:
@@ -181,7 +189,7 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
                 run_id=job["run_id"],
                 video=claimed.video,
                 languages=list(job["languages"]),
-                source_language=job["source_language"] or runtime.providers.spoken_languages()[0],
+                source_language=_source_language(job, runtime.providers),
                 settings=runtime.settings,
                 engine=runtime.engine,
                 storage=runtime.storage,

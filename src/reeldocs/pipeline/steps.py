@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from reeldocs.media.audio import extract_audio
 from reeldocs.media.frames import grab_frames, screenshot_name
 from reeldocs.media.scenes import detect_scenes
 from reeldocs.pipeline.context import RunContext
-from reeldocs.pipeline.documents import articles_from_document
+from reeldocs.pipeline.documents import ArticleDraft, article_title, render_markdown
 from reeldocs.providers.base import MediaContext, ProviderError, Scene, Segment, Word
 from reeldocs.providers.markdown_text import check_translation
 from reeldocs.providers.registry import language_name
@@ -190,6 +190,8 @@ async def transcribe(ctx: RunContext) -> None:
         progress=progress,
     )
     segments = await ctx.run_blocking(ctx.providers.understanding.understand, media)
+    if ctx.source_language is None:
+        ctx.source_language = media.source_language or "en"
     rows = [
         {
             "org_id": ctx.video.org_id,
@@ -204,10 +206,15 @@ async def transcribe(ctx: RunContext) -> None:
         }
         for index, s in enumerate(segments)
     ]
-    if rows:
-        async with ctx.engine.begin() as conn:
+    async with ctx.engine.begin() as conn:
+        if rows:
             await conn.execute(sa.insert(VideoSegment), rows)
-    else:
+        # kept with the segments, so a resumed job knows the language it detected
+        await conn.execute(
+            sa.text("UPDATE processing_jobs SET source_language = :l WHERE id = :id"),
+            {"l": ctx.spoken, "id": ctx.job_id},
+        )
+    if not rows:
         marker.touch()  # nothing was said: the docs come from the scenes alone
 
 
@@ -222,10 +229,10 @@ async def languages_with_articles(ctx: RunContext) -> set[str]:
         return {r[0] for r in rows}
 
 
-async def _store_articles(ctx: RunContext, language: str, chapters: list[dict[str, Any]]) -> None:
+async def _store_articles(ctx: RunContext, language: str, drafts: list[ArticleDraft]) -> None:
     """One language's chapters and articles, in one transaction."""
     async with ctx.engine.begin() as conn:
-        for order, chapter in enumerate(chapters):
+        for draft in drafts:
             chapter_id = (
                 await conn.execute(
                     sa.insert(Chapter)
@@ -234,9 +241,9 @@ async def _store_articles(ctx: RunContext, language: str, chapters: list[dict[st
                         video_id=ctx.video.id,
                         run_id=ctx.run_id,
                         language=language,
-                        order=order,
-                        title=chapter["chapter_title"],
-                        start_time=chapter["start_time"],
+                        order=draft.order,
+                        title=draft.chapter_title,
+                        start_time=draft.start_time,
                     )
                     .returning(Chapter.id)
                 )
@@ -249,33 +256,31 @@ async def _store_articles(ctx: RunContext, language: str, chapters: list[dict[st
                     chapter_id=chapter_id,
                     run_id=ctx.run_id,
                     language=language,
-                    order=order,
-                    title=chapter["title"],
-                    slug=chapter["slug"],
-                    content_markdown=chapter["markdown"],
+                    order=draft.order,
+                    title=draft.title,
+                    slug=draft.slug,
+                    content_markdown=draft.markdown,
                     status="draft",
                 )
             )
 
 
-async def load_articles(ctx: RunContext, language: str) -> list[dict[str, Any]]:
+async def load_articles(ctx: RunContext, language: str) -> list[ArticleDraft]:
     async with ctx.engine.connect() as conn:
         rows = await conn.execute(
-            sa.select(Article, Chapter.title.label("chapter_title"), Chapter.start_time)
+            sa.select(
+                Article.order,
+                Chapter.title.label("chapter_title"),
+                Article.title,
+                Article.slug,
+                Chapter.start_time,
+                Article.content_markdown,
+            )
             .join(Chapter, Chapter.id == Article.chapter_id)
             .where(Article.run_id == ctx.run_id, Article.language == language)
             .order_by(Article.order)
         )
-        return [
-            {
-                "title": r.title,
-                "slug": r.slug,
-                "markdown": r.content_markdown,
-                "chapter_title": r.chapter_title,
-                "start_time": r.start_time,
-            }
-            for r in rows
-        ]
+        return [ArticleDraft(*row) for row in rows]
 
 
 async def generate_docs(ctx: RunContext) -> None:
@@ -287,20 +292,20 @@ async def generate_docs(ctx: RunContext) -> None:
     )
     segments = await load_segments(ctx)
     document = await ctx.run_blocking(
-        ctx.providers.writer.write, segments, ctx.scenes, ctx.primary, ctx.source_language
+        ctx.providers.writer.write, segments, ctx.scenes, ctx.primary, ctx.spoken
     )
-    chapters = articles_from_document(document)
-    await _store_moment_screenshots(ctx, chapters)
-    await _store_articles(ctx, ctx.primary, chapters)
+    drafts = render_markdown(document)
+    await _store_moment_screenshots(ctx, drafts)
+    await _store_articles(ctx, ctx.primary, drafts)
     await ctx.reporter.update(
         "generating_docs", f"Documentation written in {name}", _at("generating_docs", 1.0)
     )
 
 
-async def _store_moment_screenshots(ctx: RunContext, chapters: list[dict[str, Any]]) -> None:
+async def _store_moment_screenshots(ctx: RunContext, drafts: list[ArticleDraft]) -> None:
     """One screenshot at each moment the docs refer to, beside the scenes' own."""
     times = sorted(
-        {float(ref.seconds) for c in chapters for ref in find_video_references(c["markdown"])}
+        {float(ref.seconds) for d in drafts for ref in find_video_references(d.markdown)}
     )
     times = [t for t in times if 0 <= t <= ctx.video.duration]
     async with ctx.engine.connect() as conn:
@@ -343,27 +348,15 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
             f"No translator is configured, so Reeldocs cannot translate into {name}."
         )
     source = await load_articles(ctx, ctx.primary)
-    titles = await ctx.run_blocking(
-        translator.translate_lines,
-        [a["title"] for a in source] + [a["chapter_title"] for a in source],
-        ctx.primary,
-        language,
-    )
-    translated: list[dict[str, Any]] = []
-    for position, article in enumerate(source):
+    translated: list[ArticleDraft] = []
+    for draft in source:
         ctx.reporter.check()
         markdown = await ctx.run_blocking(
-            _translate_checked, translator, article["markdown"], ctx.primary, language
+            _translate_checked, translator, draft.markdown, ctx.primary, language
         )
-        translated.append(
-            {
-                "title": titles[position],
-                "slug": article["slug"],
-                "markdown": markdown,
-                "chapter_title": titles[len(source) + position],
-                "start_time": article["start_time"],
-            }
-        )
+        # The article's title is its first heading, translated with the rest.
+        title = article_title(markdown) or draft.title
+        translated.append(replace(draft, title=title, chapter_title=title, markdown=markdown))
     await _store_articles(ctx, language, translated)
 
 
@@ -403,7 +396,7 @@ async def make_subtitles(ctx: RunContext, languages: list[str]) -> None:
     segments = await load_segments(ctx)
     source_cues = build_source_cues(segments)
     for position, language in enumerate(missing):
-        if language == ctx.source_language or not source_cues:
+        if language == ctx.spoken or not source_cues:
             cues = source_cues
         else:
             translator = ctx.providers.translator
@@ -412,7 +405,7 @@ async def make_subtitles(ctx: RunContext, languages: list[str]) -> None:
             texts = await ctx.run_blocking(
                 translator.translate_lines,
                 [re.sub(r"\s*\n\s*", " ", c.text) for c in source_cues],
-                ctx.source_language,
+                ctx.spoken,
                 language,
             )
             cues = translate_cues(source_cues, texts)

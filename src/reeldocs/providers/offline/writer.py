@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from reeldocs.core.text import slugify
 from reeldocs.docs.references import format_timestamp, video_reference
 from reeldocs.docs.subtitles import readable_word
 from reeldocs.providers.base import Chapter, Document, ProviderError, Scene, Section, Segment
@@ -55,63 +54,6 @@ _CONJUNCTIONS = {"and", "so", "but", "then", "because", "which", "where", "when"
 _DISCOURSE_ONLY = {"ok", "okay", "so", "right", "yeah", "yes", "well", "alright", "now", "and"}
 _TERMINAL = re.compile(r"[.!?…][\"')\]]*$")
 _PRONOUN_I = re.compile(r"^i(?:'(?:m|ve|ll|d|s))?$")
-
-
-@dataclass(frozen=True)
-class ArticleDraft:
-    """One chapter rendered as an article, as the pipeline stores it for each language."""
-
-    order: int
-    chapter_title: str
-    title: str
-    slug: str
-    start_time: float
-    markdown: str  # starts with "# <title>"
-
-
-def render_markdown(document: Document) -> list[ArticleDraft]:
-    """One article per chapter: `# Chapter`, then each section (`## Section` when a chapter
-    has several), with the sections' references and images as written."""
-    articles: list[ArticleDraft] = []
-    slugs: set[str] = set()
-    for order, chapter in enumerate(document.chapters):
-        blocks = [f"# {_heading_text(chapter.title)}"]
-        for section in chapter.sections:
-            title = _heading_text(section.title)
-            if title and title.casefold() != _heading_text(chapter.title).casefold():
-                blocks.append(f"## {title}")
-            if section.markdown.strip():
-                blocks.append(section.markdown.strip("\n"))
-        slug = base = slugify(chapter.title, fallback=f"part-{order + 1}")
-        number = 2
-        while slug in slugs:
-            slug = f"{base}-{number}"
-            number += 1
-        slugs.add(slug)
-        articles.append(
-            ArticleDraft(
-                order=order,
-                chapter_title=chapter.title,
-                title=chapter.title,
-                slug=slug,
-                start_time=chapter.start_time,
-                markdown="\n\n".join(blocks) + "\n",
-            )
-        )
-    return articles
-
-
-def article_title(markdown: str) -> str | None:
-    """The text of the first `# ` heading, e.g. the title of a translated article."""
-    for line in markdown.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip().rstrip("#").strip() or None
-    return None
-
-
-def _heading_text(title: str) -> str:
-    # a heading is one line; a title with a line break would end it early
-    return " ".join(title.split())
 
 
 @dataclass(frozen=True)
@@ -342,7 +284,8 @@ def _group_into_chapters(parts: list[_Part], has_speech: bool) -> list[list[_Par
             ),
         )
         merge(best)
-    if len(groups) == 1 and len(parts) > 1 and material(parts) >= 2 * minimum:
+    if len(groups) == 1 and len(parts) > 1:
+        # Several scenes always make at least two chapters, however little was said.
         groups = _balanced_split(parts, material)
     return groups
 
@@ -367,7 +310,11 @@ def _balanced_split(parts: list[_Part], material: _Material) -> list[list[_Part]
     """Two chapters cut at the scene boundary that shares the material most evenly."""
     cut = max(
         range(1, len(parts)),
-        key=lambda c: (min(material(parts[:c]), material(parts[c:])), -c),
+        key=lambda c: (
+            min(material(parts[:c]), material(parts[c:])),
+            min(sum(p.duration for p in parts[:c]), sum(p.duration for p in parts[c:])),
+            -c,
+        ),
     )
     return [parts[:cut], parts[cut:]]
 
