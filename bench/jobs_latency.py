@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,8 +191,13 @@ async def _measure_pickup_and_cancel(
 
 
 def _measure_sigkill(
-    env: dict[str, str], libpq: str, settings: Any, urls: Any, user_id: uuid.UUID,
-    videos: list[uuid.UUID], log: Path,
+    env: dict[str, str],
+    libpq: str,
+    settings: Any,
+    urls: Any,
+    user_id: uuid.UUID,
+    videos: list[uuid.UUID],
+    log: Path,
 ) -> dict[str, Any]:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -263,7 +267,8 @@ def run(jobs: int = 200, kills: int = 3) -> dict[str, Any]:
         PYTHONPATH=str(ROOT),
     )
     env.pop("REELDOCS_DATABASE_URL", None)
-    os.environ.update({k: env[k] for k in ("REELDOCS_DATA_DIR", "REELDOCS_STORAGE_URL", "REELDOCS_PROVIDER")})
+    for name in ("REELDOCS_DATA_DIR", "REELDOCS_STORAGE_URL", "REELDOCS_PROVIDER"):
+        os.environ[name] = env[name]
     os.environ.pop("REELDOCS_DATABASE_URL", None)
     from reeldocs.core.db import database_urls, migrate
     from reeldocs.core.settings import load_settings
@@ -285,9 +290,7 @@ def run(jobs: int = 200, kills: int = 3) -> dict[str, Any]:
         for process in (worker, raw_worker):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
-    figures.update(
-        _measure_sigkill(env, urls.libpq, settings, urls, user_id, videos[jobs:], log)
-    )
+    figures.update(_measure_sigkill(env, urls.libpq, settings, urls, user_id, videos[jobs:], log))
     return figures
 
 
