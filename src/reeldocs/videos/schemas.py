@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+VideoStatus = Literal["uploading", "uploaded", "processing", "ready", "failed"]
+
+
+class VideoOut(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    title: str
+    status: VideoStatus
+    duration_seconds: float | None
+    size_bytes: int | None
+    source_language: str | None
+    languages_ready: list[str] = Field(
+        description="Languages whose articles are published for the video's current docs."
+    )
+    created_at: datetime
+    mime: str | None = Field(description="What the file really is, found by reading it.")
+    codecs: dict[str, Any] = Field(
+        description="Container, video and audio codecs, picture size, frame rate, rotation."
+    )
+
+
+# What POST /api/projects/{project_id}/videos accepts; parsed by hand, as it streams.
+UPLOAD_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The video: MP4, MOV, WebM or MKV.",
+                    },
+                    "title": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "description": "Defaults to the file name without its extension.",
+                    },
+                },
+            }
+        }
+    },
+}

@@ -1,0 +1,312 @@
+"""Videos: a project's recordings, uploaded, listed, served and deleted.
+
+A video row is written only once its file is stored and has been read successfully, in
+one short transaction at the end of the upload. No row therefore ever waits in status
+`uploading` for bytes that may never come (a crash or a dropped connection leaves no
+row behind), and nothing can start processing a file that is not all there.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from reeldocs.core.db import act_as_user
+from reeldocs.core.deps import Actor
+from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
+from reeldocs.core.settings import Settings
+from reeldocs.core.storage import Storage
+from reeldocs.docs.models import Article
+from reeldocs.media.errors import MediaError
+from reeldocs.media.probe import VideoProbe, probe
+from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.projects import service as projects
+from reeldocs.projects.models import Project
+from reeldocs.videos.models import Video
+from reeldocs.videos.schemas import VideoOut
+from reeldocs.videos.upload import MultipartReceiver, SourceStaging
+
+MAX_TITLE_LENGTH = 200
+UNTITLED = "Untitled video"
+SCRATCH_DIR_NAME = "uploads"
+
+
+def video_prefix(video_id: uuid.UUID) -> str:
+    """Where everything stored for one video lives; removed with the video."""
+    return f"videos/{video_id}"
+
+
+def source_key(video_id: uuid.UUID) -> str:
+    # Built from the id alone: a file name never becomes part of a storage path.
+    return f"{video_prefix(video_id)}/source"
+
+
+# -- titles ----------------------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    # Control and direction-override characters become spaces; runs of space become one.
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def title_from_file_name(file_name: str | None) -> str:
+    """'C:\\Users\\me\\Team tour.final.mp4' -> 'Team tour.final'."""
+    base = re.split(r"[\\/]", file_name or "")[-1]
+    stem, dot, _extension = base.rpartition(".")
+    name = _printable(stem if dot and stem.strip(". ") else base)
+    return name[:MAX_TITLE_LENGTH].rstrip() or UNTITLED
+
+
+def choose_title(title: str | None, file_name: str | None) -> str:
+    if title is not None:
+        cleaned = _printable(title)
+        if len(cleaned) > MAX_TITLE_LENGTH:
+            raise Invalid(f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer.")
+        if cleaned:
+            return cleaned
+    return title_from_file_name(file_name)
+
+
+def codecs_of(info: VideoProbe) -> dict[str, Any]:
+    return {
+        "container": info.container,
+        "video": info.video_codec,
+        "audio": info.audio_codec,
+        "width": info.width,
+        "height": info.height,
+        "fps": round(info.fps, 3),
+        "rotation": info.rotation,
+    }
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+async def _languages_ready(
+    session: AsyncSession, videos: list[Video]
+) -> dict[uuid.UUID, list[str]]:
+    ready: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
+    with_docs = [video.id for video in videos if video.docs_run_id is not None]
+    if with_docs:
+        rows = await session.execute(
+            sa.select(Article.video_id, Article.language)
+            .distinct()
+            .join(Video, sa.and_(Video.id == Article.video_id, Video.docs_run_id == Article.run_id))
+            .where(Article.video_id.in_(with_docs), Article.status == "published")
+            .order_by(Article.video_id, Article.language)
+        )
+        for video_id, language in rows:
+            ready[video_id].append(language)
+    return ready
+
+
+def _out(video: Video, languages_ready: list[str]) -> VideoOut:
+    return VideoOut(
+        id=video.id,
+        project_id=video.project_id,
+        title=video.title,
+        status=video.status,  # type: ignore[arg-type]  # the table's CHECK keeps it valid
+        duration_seconds=video.duration_seconds,
+        size_bytes=video.size_bytes,
+        source_language=video.source_language,
+        languages_ready=languages_ready,
+        created_at=video.created_at,
+        mime=video.mime,
+        codecs=dict(video.codecs or {}),
+    )
+
+
+async def describe(session: AsyncSession, videos: list[Video]) -> list[VideoOut]:
+    ready = await _languages_ready(session, videos)
+    return [_out(video, ready[video.id]) for video in videos]
+
+
+async def get(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> Video:
+    video = await session.get(Video, video_id)
+    if video is None:
+        raise NotFound("This video does not exist, or it belongs to another team.")
+    await require_member(session, actor, video.org_id, "video")
+    return video
+
+
+async def show(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> VideoOut:
+    return (await describe(session, [await get(session, actor, video_id)]))[0]
+
+
+async def list_for_project(
+    session: AsyncSession, actor: Actor, project_id: uuid.UUID
+) -> list[VideoOut]:
+    await projects.get(session, actor, project_id)
+    videos = await session.execute(
+        sa.select(Video)
+        .where(Video.project_id == project_id)
+        .order_by(Video.created_at.desc(), Video.id.desc())
+    )
+    return await describe(session, list(videos.scalars()))
+
+
+# -- uploading -------------------------------------------------------------------------------
+
+
+async def _writable_project(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> Project:
+    project = await projects.get(session, actor, project_id)
+    await require_writer(session, actor, project.org_id, "project")
+    return project
+
+
+async def _probe(path: Any) -> VideoProbe:
+    try:
+        return await run_in_threadpool(probe, path)
+    except MediaError as exc:
+        raise UnsupportedMedia(exc.message) from None
+
+
+async def upload(
+    session: AsyncSession,
+    actor: Actor,
+    storage: Storage,
+    settings: Settings,
+    project_id: uuid.UUID,
+    receiver: MultipartReceiver,
+    body: AsyncIterator[bytes],
+) -> VideoOut:
+    """Receive a video into a project: stored, read, then recorded, or nothing at all.
+
+    Unlike other requests this one manages its own transactions: a transaction open for
+    the minutes an upload can take would hold a database connection all that time.
+    """
+    await _writable_project(session, actor, project_id)
+    await session.commit()
+    session.expunge_all()  # so the checks at the end read the database again
+
+    video_id = uuid.uuid4()
+    staging = SourceStaging(
+        storage,
+        source_key(video_id),
+        video_prefix(video_id),
+        settings.data_dir / SCRATCH_DIR_NAME,
+    )
+    try:
+        form = await receiver.receive(body, staging)
+        title = choose_title(form.title, form.file_name)
+        if form.file_bytes == 0:
+            raise Invalid("The file is empty. Choose the video file again.")
+        info = await _probe(await staging.readable_copy())
+
+        # The project may have been deleted, or the uploader demoted, while the bytes came in.
+        await act_as_user(session, actor.user_id)
+        project = await _writable_project(session, actor, project_id)
+        video = Video(
+            id=video_id,
+            org_id=project.org_id,
+            project_id=project.id,
+            title=title,
+            status="uploaded",
+            storage_path=source_key(video_id),
+            mime=info.mime,
+            size_bytes=form.file_bytes,
+            duration_seconds=info.duration_seconds,
+            codecs=codecs_of(info),
+        )
+        session.add(video)
+        await session.flush()
+        await session.refresh(video)
+        await staging.publish()
+        await session.commit()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await session.rollback()
+            await staging.discard()
+        raise
+    finally:
+        staging.close()
+    return _out(video, [])
+
+
+# -- deleting --------------------------------------------------------------------------------
+
+
+async def delete(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> str:
+    """Delete the video's rows (its job stopped first); return the storage prefix to remove."""
+    from reeldocs.jobs import service as jobs
+
+    video = await get(session, actor, video_id)
+    await require_writer(session, actor, video.org_id, "video")
+    # Locked only now: a viewer's FOR UPDATE would find no row (the write policy hides it).
+    await session.refresh(video, with_for_update=True)
+    await jobs.cancel_for_deleted_video(session, video.id)
+    await session.delete(video)
+    await session.flush()
+    return video_prefix(video.id)
+
+
+# -- serving the file ------------------------------------------------------------------------
+
+
+class RangeNotSatisfiable(ReeldocsError):
+    status = 416
+    kind = "RangeNotSatisfiable"
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+_SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+def requested_range(header: str | None, size: int) -> ByteRange | None:
+    """The one byte range asked for, or None to send the whole file.
+
+    Several ranges, or a header that is not understood, get the whole file: HTTP lets a
+    server ignore Range, and a video player only ever asks for one.
+    """
+    match = _SINGLE_RANGE.match(header or "")
+    if match is None or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    unsatisfiable = RangeNotSatisfiable(
+        f"The range asked for ({header.strip() if header else ''}) is outside the file, "
+        f"which has {size} bytes."
+    )
+    if first == "":
+        suffix = int(last)
+        if suffix == 0:
+            raise unsatisfiable
+        return ByteRange(max(0, size - suffix), size - 1)
+    start = int(first)
+    if last != "" and int(last) < start:
+        return None
+    if start >= size:
+        raise unsatisfiable
+    end = min(int(last), size - 1) if last != "" else size - 1
+    return ByteRange(start, end)
+
+
+@dataclass(frozen=True)
+class StoredSource:
+    key: str
+    size: int
+    mime: str
+
+
+async def stored_source(storage: Storage, video: Video) -> StoredSource:
+    key = video.storage_path or source_key(video.id)
+    size = await run_in_threadpool(storage.size, key)
+    if size is None:
+        raise NotFound("This video's file is missing from storage. Upload the video again.")
+    return StoredSource(key, size, video.mime or "application/octet-stream")
