@@ -62,6 +62,22 @@ def _url(user: str, password: str, database: str, socket_dir: str, driver: str) 
     )
 
 
+def _close_socket_directory(socket_dir: Path, pgdata: Path) -> None:
+    """Give the socket's directory to the server's OS user alone.
+
+    Usually the socket lives in the data directory, which PostgreSQL keeps 0700. When
+    that path is too long for a unix socket, the library moves the socket to a shared
+    runtime directory and, as root, opens it to everyone (0777): any local user could
+    then remove the socket and put a server of their own in its place.
+    """
+    if socket_dir.resolve() == pgdata.resolve():
+        return
+    if os.geteuid() == 0:
+        owner = pgdata.stat()
+        os.chown(socket_dir, owner.st_uid, owner.st_gid)
+    socket_dir.chmod(0o700)
+
+
 def _bootstrap(trust_uri: str, pgdata: Path) -> dict[str, str]:
     """First start only: create the login role and database, set passwords, close trust."""
     credentials = {
@@ -122,6 +138,7 @@ def start(data_dir: Path) -> tuple[str, str]:
         _server = get_server(pgdata, cleanup_mode="stop")
         trust_uri: str = _server.get_uri()
         socket_dir = _socket_dir(trust_uri)
+        _close_socket_directory(Path(socket_dir), pgdata)
         if credentials_path.exists():
             credentials = json.loads(credentials_path.read_text())
         else:

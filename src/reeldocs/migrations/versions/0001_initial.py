@@ -19,12 +19,33 @@ APP_ROLE = "reeldocs_app"
 
 ROLES = """
 DO $$
+DECLARE
+    may_switch boolean;
 BEGIN
+    -- Roles belong to the cluster: another database on the same server may have
+    -- created it already.
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reeldocs_app') THEN
         CREATE ROLE reeldocs_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
     END IF;
+    -- PostgreSQL 16 separates membership from the right to SET ROLE (a CREATEROLE
+    -- creator is only given ADMIN OPTION); in 15 every member may switch.
+    IF current_setting('server_version_num')::int >= 160000 THEN
+        may_switch := pg_has_role(current_user, 'reeldocs_app', 'SET');
+    ELSE
+        may_switch := pg_has_role(current_user, 'reeldocs_app', 'MEMBER');
+    END IF;
+    IF NOT may_switch THEN
+        BEGIN
+            EXECUTE format('GRANT reeldocs_app TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE EXCEPTION 'The database role reeldocs_app exists but % may not use it.',
+                current_user
+                USING HINT = format(
+                    'Ask an administrator of the database server to run: GRANT reeldocs_app TO %I;',
+                    current_user);
+        END;
+    END IF;
 END $$;
-GRANT reeldocs_app TO CURRENT_USER;
 """
 
 TABLES = """
@@ -141,7 +162,7 @@ CREATE TABLE processing_jobs (
     language_results jsonb NOT NULL DEFAULT '{}'::jsonb,
     providers jsonb NOT NULL DEFAULT '{}'::jsonb,
     attempt integer NOT NULL DEFAULT 1 CHECK (attempt >= 1),
-    retry_of uuid REFERENCES processing_jobs (id) ON DELETE SET NULL,
+    retry_of uuid,
     -- checkpoints belong to a run: the first job and every retry of it share one
     run_id uuid NOT NULL,
     queue_job_id bigint,
@@ -151,8 +172,12 @@ CREATE TABLE processing_jobs (
     completed_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (id, org_id),
     FOREIGN KEY (video_id, org_id) REFERENCES videos (id, org_id) ON DELETE CASCADE,
-    FOREIGN KEY (project_id, org_id) REFERENCES projects (id, org_id) ON DELETE CASCADE
+    FOREIGN KEY (project_id, org_id) REFERENCES projects (id, org_id) ON DELETE CASCADE,
+    -- a retry continues a job of the same organisation; deleting the original keeps the retry
+    FOREIGN KEY (retry_of, org_id) REFERENCES processing_jobs (id, org_id)
+        ON DELETE SET NULL (retry_of)
 );
 -- One active job per video, whatever races the web tier loses.
 CREATE UNIQUE INDEX processing_jobs_one_active_per_video
@@ -206,6 +231,7 @@ CREATE TABLE articles (
     status text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published')),
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (run_id, language, "order"),
+    FOREIGN KEY (project_id, org_id) REFERENCES projects (id, org_id) ON DELETE CASCADE,
     FOREIGN KEY (video_id, org_id) REFERENCES videos (id, org_id) ON DELETE CASCADE,
     FOREIGN KEY (chapter_id, org_id) REFERENCES chapters (id, org_id) ON DELETE CASCADE
 );
@@ -391,3 +417,14 @@ def downgrade() -> None:
         op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
     op.execute("DROP SCHEMA IF EXISTS reeldocs_private CASCADE")
     op.execute("DROP FUNCTION IF EXISTS set_updated_at()")
+    # The role itself stays: it belongs to the cluster, and other databases may use it.
+    op.execute(
+        f"""
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        REVOKE USAGE ON SCHEMA public FROM {APP_ROLE};
+    END IF;
+END $$;
+"""
+    )

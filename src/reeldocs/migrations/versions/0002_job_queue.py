@@ -22,10 +22,25 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The queue's schema also defines functions and a composite type: drop them all, or a
+    # later upgrade finds them already there.
     op.execute(
         """
         DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers,
             procrastinate_jobs, procrastinate_workers CASCADE;
-        DROP TYPE IF EXISTS procrastinate_job_status, procrastinate_job_event_type CASCADE;
+        DO $$
+        DECLARE
+            routine regprocedure;
+        BEGIN
+            FOR routine IN
+                SELECT p.oid::regprocedure FROM pg_proc p
+                WHERE p.pronamespace = current_schema()::regnamespace
+                  AND p.proname LIKE 'procrastinate\\_%'
+            LOOP
+                EXECUTE format('DROP FUNCTION %s CASCADE', routine);
+            END LOOP;
+        END $$;
+        DROP TYPE IF EXISTS procrastinate_job_status, procrastinate_job_event_type,
+            procrastinate_job_to_defer_v1 CASCADE;
         """
     )
