@@ -128,6 +128,7 @@ async def _measure_pickup_and_cancel(
     raw = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=raw_libpq))
     actor = Actor(user_id, "bench@example.com", "bench", "token")
     ours: list[float] = []
+    ours_engine: list[float] = []
     theirs: list[float] = []
     cancels: list[float] = []
     async with queue.open_async(), raw.open_async():
@@ -151,6 +152,15 @@ async def _measure_pickup_and_cancel(
                     ours.append(float(row[0]) - committed)
                     break
                 await asyncio.sleep(0.001)
+            row = await (
+                await db.execute(
+                    "SELECT extract(epoch FROM at) FROM procrastinate_events "
+                    "WHERE job_id = %s AND type = 'started'",
+                    (job.queue_job_id,),
+                )
+            ).fetchone()
+            if row:
+                ours_engine.append(float(row[0]) - committed)
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 async with session.begin():
                     await act_as_user(session, user_id)
@@ -185,6 +195,7 @@ async def _measure_pickup_and_cancel(
     await engine.dispose()
     return {
         "reeldocs_pickup": summary_ms(ours),
+        "reeldocs_engine_pickup": summary_ms(ours_engine),
         "procrastinate_pickup": summary_ms(theirs),
         "cancel_while_starting": summary_ms(cancels),
     }

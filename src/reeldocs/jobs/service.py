@@ -111,12 +111,13 @@ async def create_job(
     languages: list[str],
     source_language: str | None = None,
 ) -> ProcessingJob:
-    video = (
-        await session.execute(sa.select(Video).where(Video.id == video_id).with_for_update())
-    ).scalar_one_or_none()
+    # Read, check, then lock: FOR UPDATE only sees rows the caller may update, so a
+    # viewer locking first would be told "not found" instead of "not allowed".
+    video = await session.get(Video, video_id)
     if video is None:
         raise NotFound("This video does not exist, or it belongs to another team.")
     await require_writer(session, actor, video.org_id, "video")
+    await session.refresh(video, with_for_update=True)
     languages = validate_languages(settings, languages)
     source = validate_source_language(settings, source_language)
     if video.status == "uploading":
@@ -146,8 +147,7 @@ async def create_job(
 async def retry_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:
-    old = await _get_for_update(session, job_id)
-    await require_writer(session, actor, old.org_id, "job")
+    old = await _get_for_update(session, actor, job_id)
     if old.status not in ("failed", "cancelled"):
         raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {old.status}.")
     video = (
@@ -184,8 +184,7 @@ async def retry_job(
 async def cancel_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:
-    job = await _get_for_update(session, job_id)
-    await require_writer(session, actor, job.org_id, "job")
+    job = await _get_for_update(session, actor, job_id)
     if job.status not in ACTIVE_STATUSES:
         raise Conflict(
             f"Only pending or processing jobs can be cancelled; this one is {job.status}."
@@ -243,14 +242,15 @@ async def cancel_for_deleted_video(session: AsyncSession, video_id: uuid.UUID) -
                 )
 
 
-async def _get_for_update(session: AsyncSession, job_id: uuid.UUID) -> ProcessingJob:
-    job = (
-        await session.execute(
-            sa.select(ProcessingJob).where(ProcessingJob.id == job_id).with_for_update()
-        )
-    ).scalar_one_or_none()
+async def _get_for_update(
+    session: AsyncSession, actor: Actor, job_id: uuid.UUID
+) -> ProcessingJob:
+    """The job, locked, once the caller is known to be a writer of its team."""
+    job = await session.get(ProcessingJob, job_id)
     if job is None:
         raise NotFound("This job does not exist, or it belongs to another team.")
+    await require_writer(session, actor, job.org_id, "job")
+    await session.refresh(job, with_for_update=True)
     return job
 
 

@@ -1,7 +1,37 @@
+"""The server-rendered pages: mounted on the app by `install_pages`."""
+
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+from reeldocs.pages import auth_pages, job_pages, project_pages, settings_pages, video_pages
+from reeldocs.pages.rendering import STATIC_DIR
+
+
+class CachedStaticFiles(StaticFiles):
+    """Assets are linked with a content hash (`?v=`), so browsers may keep them for a year."""
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 def install_pages(app: FastAPI) -> None:
-    """Pages are mounted here."""
+    """Pages, their fragments and actions, and the static assets they load."""
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+    # The project router goes first: its fixed paths (`/jobs/card`, `/jobs/watch`) must win
+    # over the job page's `/jobs/{job_id}`.
+    for module in (auth_pages, project_pages, job_pages, video_pages, settings_pages):
+        app.include_router(module.router)

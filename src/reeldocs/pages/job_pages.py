@@ -1,0 +1,150 @@
+"""The upload page, one job's progress card and page, and the Retry and Cancel actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession
+from reeldocs.core.errors import NotFound
+from reeldocs.jobs import service as jobs
+from reeldocs.jobs.schemas import JobOut
+from reeldocs.orgs.access import require_writer
+from reeldocs.pages.job_views import is_active, language_choices, spoken_languages
+from reeldocs.pages.project_pages import (
+    FAST_POLL_DONE,
+    JOB_HELPERS,
+    project_and_role,
+    render_jobs_card,
+)
+from reeldocs.pages.rendering import is_htmx, render
+from reeldocs.projects.models import Project
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/projects/{project_id}/upload")
+async def upload_page(
+    project_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    settings: AppSettings,
+) -> Response:
+    project, _ = await project_and_role(db, actor, project_id)
+    await require_writer(db, actor, project.org_id, "project")
+    return render(
+        request,
+        "pages/upload.html",
+        {
+            "project": project,
+            "language_options": await language_choices(settings),
+            "spoken_languages": await spoken_languages(settings),
+            "max_upload_bytes": settings.max_upload_bytes,
+        },
+    )
+
+
+async def _project_job(
+    db: AsyncSession, actor: Actor, project_id: uuid.UUID, job_id: uuid.UUID
+) -> tuple[Project, str, JobOut]:
+    project, role = await project_and_role(db, actor, project_id)
+    job = await jobs.get_job(db, actor, job_id)
+    if job.project_id != project.id:
+        raise NotFound("This job does not exist in this project.")
+    return project, role, job
+
+
+def _job_context(project: Project, role: str, job: JobOut) -> dict[str, object]:
+    from reeldocs.orgs.models import WRITER_ROLES
+
+    return {"project": project, "job": job, "can_write": role in WRITER_ROLES, **JOB_HELPERS}
+
+
+@router.get("/projects/{project_id}/jobs/{job_id}")
+async def job_page(
+    project_id: uuid.UUID, job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> Response:
+    project, role, job = await _project_job(db, actor, project_id, job_id)
+    return render(request, "pages/job.html", _job_context(project, role, job))
+
+
+def _render_job_card(
+    request: Request, project: Project, role: str, job: JobOut, headers: dict[str, str] | None
+) -> Response:
+    return render(
+        request,
+        "partials/job_card.html",
+        _job_context(project, role, job),
+        status=200 if is_active(job) else FAST_POLL_DONE,
+        fragment=True,
+        headers=headers,
+    )
+
+
+@router.get("/projects/{project_id}/jobs/{job_id}/card")
+async def job_card(
+    project_id: uuid.UUID, job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> Response:
+    project, role, job = await _project_job(db, actor, project_id, job_id)
+    return _render_job_card(request, project, role, job, None)
+
+
+async def _after_action(
+    request: Request,
+    db: AsyncSession,
+    actor: Actor,
+    job: JobOut,
+    card: str,
+) -> Response:
+    """Answer a Retry or Cancel with the card it was pressed in (htmx), or a redirect."""
+    project, role, job = await _project_job(db, actor, job.project_id, job.id)
+    job_url = f"/projects/{project.id}/jobs/{job.id}"
+    if not is_htmx(request):
+        return RedirectResponse(
+            job_url if card == "job" else f"/projects/{project.id}", status_code=303
+        )
+    if card == "job":
+        return _render_job_card(request, project, role, job, {"HX-Replace-Url": job_url})
+    return await render_jobs_card(request, db, actor, project, role, seen_videos=None)
+
+
+async def require_job_writer(db: AsyncSession, actor: Actor, job_id: uuid.UUID) -> None:
+    """404 for other teams' jobs, 403 for viewers, before the service locks the row.
+
+    The service's row lock is filtered by the update policy, which would hide the job
+    from a viewer and answer 404 where "you may not" is the truth.
+    """
+    job = await jobs.get_job(db, actor, job_id)
+    project, _ = await project_and_role(db, actor, job.project_id)
+    await require_writer(db, actor, project.org_id, "job")
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry_job(
+    job_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    card: Annotated[str, Form()] = "project",
+) -> Response:
+    await require_job_writer(db, actor, job_id)
+    new = await jobs.retry_job(db, actor, request.app.state.queue, job_id)
+    return await _after_action(request, db, actor, await jobs.get_job(db, actor, new.id), card)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_job(
+    job_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    card: Annotated[str, Form()] = "project",
+) -> Response:
+    await require_job_writer(db, actor, job_id)
+    await jobs.cancel_job(db, actor, request.app.state.queue, job_id)
+    return await _after_action(request, db, actor, await jobs.get_job(db, actor, job_id), card)

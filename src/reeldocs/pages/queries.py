@@ -1,0 +1,144 @@
+"""Reads the pages need that the domain services do not offer.
+
+Everything here runs as the user (the request's role), so the database's policies
+decide what is visible; the app-level checks are done by the services called first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reeldocs.docs.models import Article
+from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
+from reeldocs.orgs.models import Organization
+from reeldocs.projects.models import Project
+from reeldocs.videos.models import Video
+
+
+@dataclass
+class VideoRow:
+    id: uuid.UUID
+    title: str
+    status: str
+    duration_seconds: float | None
+    size_bytes: int | None
+    created_at: datetime
+    languages_ready: list[str] = field(default_factory=list)
+
+
+async def _ready_languages(
+    session: AsyncSession, videos: list[Video]
+) -> dict[uuid.UUID, list[str]]:
+    runs = [v.docs_run_id for v in videos if v.docs_run_id is not None]
+    if not runs:
+        return {}
+    rows = await session.execute(
+        sa.select(Article.video_id, Article.language)
+        .where(Article.run_id.in_(runs), Article.status == "published")
+        .distinct()
+    )
+    ready: dict[uuid.UUID, list[str]] = {}
+    for video_id, language in rows:
+        ready.setdefault(video_id, []).append(language)
+    return {video_id: sorted(codes) for video_id, codes in ready.items()}
+
+
+async def project_videos(session: AsyncSession, project_id: uuid.UUID) -> list[VideoRow]:
+    videos = list(
+        (
+            await session.execute(
+                sa.select(Video)
+                .where(Video.project_id == project_id)
+                .order_by(Video.created_at.desc(), Video.id)
+            )
+        ).scalars()
+    )
+    ready = await _ready_languages(session, videos)
+    return [
+        VideoRow(
+            id=v.id,
+            title=v.title,
+            status=v.status,
+            duration_seconds=v.duration_seconds,
+            size_bytes=v.size_bytes,
+            created_at=v.created_at,
+            languages_ready=ready.get(v.id, []),
+        )
+        for v in videos
+    ]
+
+
+async def video_ready_languages(session: AsyncSession, video: Video) -> list[str]:
+    return (await _ready_languages(session, [video])).get(video.id, [])
+
+
+@dataclass(frozen=True)
+class JobsStamp:
+    """What the idle jobs card compares against to learn that something changed."""
+
+    active: int
+    latest: str  # newest updated_at of the project's jobs, ISO 8601, or "" when none
+
+
+async def project_jobs_stamp(session: AsyncSession, project_id: uuid.UUID) -> JobsStamp:
+    row = (
+        await session.execute(
+            sa.select(
+                sa.func.count().filter(ProcessingJob.status.in_(ACTIVE_STATUSES)),
+                sa.func.max(ProcessingJob.updated_at),
+            ).where(ProcessingJob.project_id == project_id)
+        )
+    ).one()
+    active, latest = row
+    return JobsStamp(int(active or 0), latest.isoformat() if latest else "")
+
+
+@dataclass
+class ProjectRow:
+    id: uuid.UUID
+    name: str
+    org_name: str
+    role: str
+    videos: int
+    active_jobs: int
+
+
+async def dashboard_projects(session: AsyncSession, user_id: uuid.UUID) -> list[ProjectRow]:
+    from reeldocs.orgs.models import Member
+
+    video_count = (
+        sa.select(sa.func.count())
+        .where(Video.project_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    active_count = (
+        sa.select(sa.func.count())
+        .where(
+            ProcessingJob.project_id == Project.id,
+            ProcessingJob.status.in_(ACTIVE_STATUSES),
+        )
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        sa.select(Project, Organization.name, Member.role, video_count, active_count)
+        .join(Organization, Organization.id == Project.org_id)
+        .join(Member, (Member.org_id == Project.org_id) & (Member.user_id == user_id))
+        .order_by(Project.created_at.desc())
+    )
+    return [
+        ProjectRow(project.id, project.name, org_name, role, int(videos), int(active))
+        for project, org_name, role, videos, active in rows
+    ]
+
+
+async def org_name(session: AsyncSession, org_id: uuid.UUID) -> str:
+    return (
+        await session.execute(sa.select(Organization.name).where(Organization.id == org_id))
+    ).scalar_one()
