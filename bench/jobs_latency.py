@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any
 import procrastinate
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, create_job, create_job_once, fresh_environment, seed_videos
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 
@@ -84,33 +84,7 @@ def _seed(libpq: str, storage_root: Path, videos: int) -> tuple[uuid.UUID, list[
     source = storage_root / "bench" / "source.mp4"
     source.parent.mkdir(parents=True, exist_ok=True)
     make_slide_video(source, ["Bench"], 2.0)
-    user, org, project = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    ids = [uuid.uuid4() for _ in range(videos)]
-    with psycopg.connect(libpq) as conn:
-        conn.execute(
-            "INSERT INTO users (id, email, password_hash) VALUES (%s, %s, 'x')",
-            (user, f"bench-{user.hex[:8]}@example.com"),
-        )
-        conn.execute(
-            "INSERT INTO organizations (id, name, slug) VALUES (%s, 'Bench', %s)",
-            (org, f"bench-{org.hex[:8]}"),
-        )
-        conn.execute(
-            "INSERT INTO organization_members (org_id, user_id, role) VALUES (%s, %s, 'owner')",
-            (org, user),
-        )
-        conn.execute(
-            "INSERT INTO projects (id, org_id, name, slug) VALUES (%s, %s, 'Bench', 'bench')",
-            (project, org),
-        )
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO videos (id, org_id, project_id, title, status, storage_path, mime, "
-                "size_bytes, duration_seconds) VALUES (%s, %s, %s, 'Bench', 'uploaded', "
-                "'bench/source.mp4', 'video/mp4', %s, 2.0)",
-                [(v, org, project, source.stat().st_size) for v in ids],
-            )
-    return user, ids
+    return seed_videos(libpq, "bench/source.mp4", "video/mp4", source.stat().st_size, 2.0, videos)
 
 
 async def _measure_pickup_and_cancel(
@@ -134,13 +108,8 @@ async def _measure_pickup_and_cancel(
     async with queue.open_async(), raw.open_async():
         db = await psycopg.AsyncConnection.connect(urls.libpq, autocommit=True)
         for video_id in videos:
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    await act_as_user(session, user_id)
-                    job = await service.create_job(
-                        session, actor, queue, settings, video_id, ["en"]
-                    )
-                committed = time.time()
+            job = await create_job(engine, queue, settings, user_id, video_id, ["en"])
+            committed = time.time()
             while True:
                 row = await (
                     await db.execute(
@@ -210,37 +179,12 @@ def _measure_sigkill(
     videos: list[uuid.UUID],
     log: Path,
 ) -> dict[str, Any]:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from reeldocs.core.db import act_as_user, create_engine
-    from reeldocs.core.deps import Actor
-    from reeldocs.jobs import service
-    from reeldocs.jobs.queue import build_queue
-
-    async def create(video_id: uuid.UUID) -> uuid.UUID:
-        engine = create_engine(urls, pool_size=1)
-        queue = build_queue(urls.libpq, settings)
-        async with queue.open_async():
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    await act_as_user(session, user_id)
-                    job = await service.create_job(
-                        session,
-                        Actor(user_id, "bench@example.com", "bench", "token"),
-                        queue,
-                        settings,
-                        video_id,
-                        ["en"],
-                    )
-        await engine.dispose()
-        return job.id
-
     times: list[float] = []
     with psycopg.connect(libpq, autocommit=True) as conn:
         for video_id in videos:
             doomed = _worker(env, log, REELDOCS_TEST_PAUSE_AT="uploading:120")
             _wait_workers(libpq, 1)
-            job_id = asyncio.run(create(video_id))
+            job_id = asyncio.run(create_job_once(settings, urls, user_id, video_id, ["en"]))
             while conn.execute(
                 "SELECT status FROM processing_jobs WHERE id = %s", (job_id,)
             ).fetchone() != ("processing",):
@@ -269,24 +213,7 @@ def _measure_sigkill(
 
 
 def run(jobs: int = 200, kills: int = 3) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix="reeldocs-bench-"))
-    env = dict(os.environ)
-    env.update(
-        REELDOCS_DATA_DIR=str(data_dir),
-        REELDOCS_STORAGE_URL=str(data_dir / "storage"),
-        REELDOCS_PROVIDER="offline",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("REELDOCS_DATABASE_URL", None)
-    for name in ("REELDOCS_DATA_DIR", "REELDOCS_STORAGE_URL", "REELDOCS_PROVIDER"):
-        os.environ[name] = env[name]
-    os.environ.pop("REELDOCS_DATABASE_URL", None)
-    from reeldocs.core.db import database_urls, migrate
-    from reeldocs.core.settings import load_settings
-
-    settings = load_settings()
-    urls = database_urls(settings)
-    migrate(urls)
+    env, settings, urls, data_dir = fresh_environment("reeldocs-bench-jobs-")
     user_id, videos = _seed(urls.libpq, data_dir / "storage", jobs + kills)
     log = data_dir / "workers.log"
     worker = _worker(env, log)

@@ -11,15 +11,13 @@ process on the 720p video.
 
 from __future__ import annotations
 
-import os
+import asyncio
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,8 @@ from typing import Any
 import psutil
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, create_job_once, fresh_environment, seed_videos
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 PHRASES = [
@@ -119,66 +118,11 @@ def _seed_video(libpq: str, storage: Path, source: Path, duration: float) -> tup
     from reeldocs.media.probe import probe
 
     info = probe(source)
-    user, org, project, video = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    key = f"videos/{video}/source"
-    target = storage / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    with psycopg.connect(libpq) as conn:
-        conn.execute(
-            "INSERT INTO users (id, email, password_hash) VALUES (%s, %s, 'x')",
-            (user, f"bench-{user.hex[:8]}@example.com"),
-        )
-        conn.execute(
-            "INSERT INTO organizations (id, name, slug) VALUES (%s, 'Bench', %s)",
-            (org, f"bench-{org.hex[:8]}"),
-        )
-        conn.execute(
-            "INSERT INTO organization_members (org_id, user_id, role) VALUES (%s, %s, 'owner')",
-            (org, user),
-        )
-        conn.execute(
-            "INSERT INTO projects (id, org_id, name, slug) VALUES (%s, %s, 'Bench', %s)",
-            (project, org, f"bench-{project.hex[:8]}"),
-        )
-        conn.execute(
-            "INSERT INTO videos (id, org_id, project_id, title, status, storage_path, mime, "
-            "size_bytes, duration_seconds) "
-            "VALUES (%s, %s, %s, 'Bench', 'uploaded', %s, %s, %s, %s)",
-            (video, org, project, key, info.mime, info.size_bytes, duration),
-        )
-    return user, video
-
-
-def _process(settings: Any, urls: Any, user: uuid.UUID, video: uuid.UUID) -> uuid.UUID:
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from reeldocs.core.db import act_as_user, create_engine
-    from reeldocs.core.deps import Actor
-    from reeldocs.jobs import service
-    from reeldocs.jobs.queue import build_queue
-
-    async def create() -> uuid.UUID:
-        engine = create_engine(urls, pool_size=1)
-        queue = build_queue(urls.libpq, settings)
-        async with queue.open_async():
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    await act_as_user(session, user)
-                    job = await service.create_job(
-                        session,
-                        Actor(user, "bench@example.com", "bench", "token"),
-                        queue,
-                        settings,
-                        video,
-                        ["en", "es"],
-                    )
-        await engine.dispose()
-        return job.id
-
-    return asyncio.run(create())
+    key = f"bench/{source.name}"
+    (storage / "bench").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, storage / key)
+    user, videos = seed_videos(libpq, key, info.mime, info.size_bytes, duration, 1)
+    return user, videos[0]
 
 
 def run_pipeline(
@@ -201,7 +145,7 @@ def run_pipeline(
     try:
         with TreeSampler(worker.pid) as sampler:
             started = time.monotonic()
-            job_id = _process(settings, urls, user, video)
+            job_id = asyncio.run(create_job_once(settings, urls, user, video, ["en", "es"]))
             with psycopg.connect(urls.libpq, autocommit=True) as conn:
                 while True:
                     row = conn.execute(
@@ -230,23 +174,7 @@ def run_pipeline(
 
 
 def run(long_minutes: int = 10) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix="reeldocs-bench-pipeline-"))
-    env = dict(os.environ)
-    env.update(
-        REELDOCS_DATA_DIR=str(data_dir),
-        REELDOCS_STORAGE_URL=str(data_dir / "storage"),
-        REELDOCS_PROVIDER="offline",
-    )
-    env.pop("REELDOCS_DATABASE_URL", None)
-    for name in ("REELDOCS_DATA_DIR", "REELDOCS_STORAGE_URL", "REELDOCS_PROVIDER"):
-        os.environ[name] = env[name]
-    os.environ.pop("REELDOCS_DATABASE_URL", None)
-    from reeldocs.core.db import database_urls, migrate
-    from reeldocs.core.settings import load_settings
-
-    settings = load_settings()
-    urls = database_urls(settings)
-    migrate(urls)
+    env, settings, urls, data_dir = fresh_environment("reeldocs-bench-pipeline-")
     media = data_dir / "media"
     media.mkdir()
     short = make_video(media / "short.mp4", 60, (1280, 720), 30)

@@ -17,19 +17,11 @@ from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.core.storage import Storage
 from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.subtitles import Cue, to_srt, to_webvtt
-from reeldocs.orgs.access import require_member
 from reeldocs.providers.registry import language_name
+from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video, VideoSegment
 
 SCREENSHOT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}\.webp$")
-
-
-async def readable_video(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> Video:
-    video = await session.get(Video, video_id)
-    if video is None:
-        raise NotFound("This video does not exist, or it belongs to another team.")
-    await require_member(session, actor, video.org_id, "video")
-    return video
 
 
 def _require_docs(video: Video) -> uuid.UUID:
@@ -41,7 +33,7 @@ def _require_docs(video: Video) -> uuid.UUID:
 
 
 async def segments(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> list[VideoSegment]:
-    video = await readable_video(session, actor, video_id)
+    video = await videos.get(session, actor, video_id)
     if video.docs_run_id is None:
         return []
     rows = await session.execute(
@@ -95,7 +87,7 @@ class ArticleView:
 async def articles(
     session: AsyncSession, actor: Actor, video_id: uuid.UUID, language: str | None
 ) -> list[ArticleView]:
-    video = await readable_video(session, actor, video_id)
+    video = await videos.get(session, actor, video_id)
     run_id = _require_docs(video)
     available = await published_languages(session, video)
     if language is None:
@@ -132,7 +124,7 @@ async def articles(
 async def screenshot(
     session: AsyncSession, actor: Actor, video_id: uuid.UUID, name: str
 ) -> Screenshot:
-    video = await readable_video(session, actor, video_id)
+    video = await videos.get(session, actor, video_id)
     if not SCREENSHOT_NAME.match(name):
         raise NotFound("There is no screenshot with this name.")
     row = (
@@ -152,7 +144,7 @@ async def screenshot(
 async def subtitle_cues(
     session: AsyncSession, actor: Actor, video_id: uuid.UUID, language: str | None
 ) -> tuple[str, list[Cue]]:
-    video = await readable_video(session, actor, video_id)
+    video = await videos.get(session, actor, video_id)
     run_id = _require_docs(video)
     rows = {
         s.language: s
@@ -206,7 +198,7 @@ async def export_zip(
 ) -> tuple[str, bytes]:
     if fmt not in ("markdown", "mdx"):
         raise Invalid("The export format must be markdown or mdx.")
-    video = await readable_video(session, actor, video_id)
+    video = await videos.get(session, actor, video_id)
     _require_docs(video)
     extension = "md" if fmt == "markdown" else "mdx"
     buffer = io.BytesIO()

@@ -20,13 +20,14 @@ from reeldocs.pages.markdown import render_article
 from reeldocs.pages.project_pages import JOB_HELPERS
 from reeldocs.pages.rendering import render
 from reeldocs.projects import service as projects
+from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video
 
 router = APIRouter(include_in_schema=False)
 
 
 async def _video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) -> dict[str, Any]:
-    video = await docs.readable_video(db, actor, video_id)
+    video = await videos.get(db, actor, video_id)
     project = await projects.get(db, actor, video.project_id)
     role = await require_member(db, actor, video.org_id, "video")
     return {
