@@ -14,7 +14,11 @@ from typing import Any
 import httpx
 
 from reeldocs.providers.base import ProviderError, TransientProviderError
-from reeldocs.providers.gemini import GenerativeDocsProvider, ResponseShapeError, loads_model_json
+from reeldocs.providers.generative import (
+    GenerativeDocsProvider,
+    ResponseShapeError,
+    loads_model_json,
+)
 from reeldocs.providers.retry import RetryPolicy, StopCheck
 
 _SYSTEM_PROMPT = (
