@@ -7,12 +7,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -69,6 +69,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_response(
             request, 422, {"error": "ValidationError", "detail": _validation_sentence(exc)}
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError) -> Response:
+        # Values the schema let through but PostgreSQL refuses (a NUL character in a
+        # text, a number out of range) came from the caller: tell them, not a 500.
+        _logger.warning("refused value on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(
+            request,
+            422,
+            {
+                "error": "ValidationError",
+                "detail": "The request holds a value that cannot be stored, such as a NUL "
+                "character in a text or a number out of range: correct it and try again.",
+            },
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -180,9 +195,3 @@ def create_app(
 
     install_pages(app)
     return app
-
-
-def minimal_error_page(status: int, detail: str) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><title>Reeldocs</title><p>{escape(detail)}</p>", status_code=status
-    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
+import psycopg
 import typer
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
@@ -33,13 +36,32 @@ def _setup_logging() -> None:
     )
 
 
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that does not answer is one sentence on stderr, not a traceback."""
+    try:
+        yield
+    except (OperationalError, psycopg.OperationalError) as error:
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or ["no reason given"])[0]
+        typer.echo(
+            f"Error: The database is not answering ({reason}). Check that PostgreSQL is "
+            "running and that REELDOCS_DATABASE_URL points at it.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
 def _prepare() -> tuple[Settings, DatabaseUrls]:
+    """Settings, the database (started if embedded), and its schema brought up to date."""
     try:
         settings = get_settings()
         urls = database_urls(settings)
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
+    with _database_errors():
+        migrate(urls)
     return settings, urls
 
 
@@ -53,7 +75,8 @@ def _as_service(urls: DatabaseUrls, work: Callable[[AsyncSession], Awaitable[T]]
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        with _database_errors():
+            return asyncio.run(run())
     except ReeldocsError as error:
         typer.echo(f"Error: {error.detail}", err=True)
         raise typer.Exit(1) from None
@@ -62,8 +85,7 @@ def _as_service(urls: DatabaseUrls, work: Callable[[AsyncSession], Awaitable[T]]
 @app.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema up to date."""
-    _, urls = _prepare()
-    migrate(urls)
+    _prepare()
     typer.echo("The database schema is up to date.")
 
 
@@ -83,7 +105,6 @@ def serve(
 
     _setup_logging()
     settings, urls = _prepare()
-    migrate(urls)
     application = create_app(
         settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
     )
@@ -105,7 +126,6 @@ def worker(
 
     _setup_logging()
     settings, urls = _prepare()
-    migrate(urls)
     asyncio.run(
         run_worker_forever(settings, urls, concurrency=concurrency, install_signal_handlers=True)
     )
@@ -121,7 +141,6 @@ def users_create(
     from reeldocs.auth.service import create_user
 
     _, urls = _prepare()
-    migrate(urls)
 
     async def work(session: AsyncSession) -> str:
         user, _ = await create_user(session, email, password, name)
@@ -139,7 +158,6 @@ def tokens_create(
     from reeldocs.auth.service import create_token_for_email
 
     _, urls = _prepare()
-    migrate(urls)
     typer.echo(_as_service(urls, lambda session: create_token_for_email(session, email, name)))
 
 
@@ -154,10 +172,9 @@ def orgs_add_member(
     from reeldocs.orgs.service import add_member_by_slug
 
     if role not in ROLES:
-        typer.echo("Error: the role must be owner, editor or viewer.", err=True)
+        typer.echo("Error: The role must be owner, editor or viewer.", err=True)
         raise typer.Exit(2)
     _, urls = _prepare()
-    migrate(urls)
     _as_service(urls, lambda session: add_member_by_slug(session, org, email, role))
     typer.echo(f"{email} is now {role} of {org}.")
 

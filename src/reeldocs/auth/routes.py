@@ -8,6 +8,7 @@ from reeldocs.auth import service
 from reeldocs.auth.schemas import (
     LoginIn,
     LoginOut,
+    SessionOut,
     SignupIn,
     SignupOut,
     TokenCreated,
@@ -15,7 +16,13 @@ from reeldocs.auth.schemas import (
     TokenOut,
 )
 from reeldocs.core import security
-from reeldocs.core.deps import SESSION_LIFETIME, AppSettings, CurrentActor, DbSession
+from reeldocs.core.deps import (
+    SESSION_LIFETIME,
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    OptionalActor,
+)
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -62,13 +69,27 @@ async def login(body: LoginIn, request: Request, response: Response, db: DbSessi
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(request: Request, db: DbSession) -> Response:
-    token = request.cookies.get(security.SESSION_COOKIE)
-    if token:
-        await service.end_session(db, token)
+async def logout(request: Request, actor: OptionalActor, db: DbSession) -> Response:
+    # Resolving the actor applies the CSRF rule, so another site cannot log the user out.
+    if actor is not None and actor.session_token is not None:
+        await service.end_session(db, actor.session_token)
     response = Response(status_code=204)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/auth/session", response_model=SessionOut)
+async def current_session(
+    actor: CurrentActor, settings: AppSettings, response: Response
+) -> SessionOut:
+    """Who is logged in, and the CSRF token that goes with a cookie session."""
+    response.headers["Cache-Control"] = "no-store"
+    csrf = (
+        security.csrf_token(settings.secret_key, actor.session_token)
+        if actor.session_token is not None
+        else None
+    )
+    return SessionOut(user_id=actor.user_id, email=actor.email, name=actor.name, csrf_token=csrf)
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated)

@@ -26,6 +26,14 @@ class LoginOut(BaseModel):
     user_id: uuid.UUID
 
 
+class SessionOut(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    name: str
+    # What cookie-authenticated form posts and scripts send as X-CSRF-Token (null for tokens).
+    csrf_token: str | None
+
+
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 

@@ -12,11 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from reeldocs.auth.models import ApiToken, User
 from reeldocs.core import security
+from reeldocs.core.db import as_service
 from reeldocs.core.deps import Actor, session_expiry
 from reeldocs.core.errors import (
     Conflict,
@@ -63,13 +65,18 @@ async def create_user(
 ) -> tuple[User, Organization]:
     """A new user with a personal organisation they own. Runs as the service role."""
     email = _check_credentials_shape(email, password)
+    taken = Conflict("An account with this e-mail address already exists: log in instead.")
     if (await session.execute(sa.select(User.id).where(User.email == email))).first():
-        raise Conflict("An account with this e-mail address already exists: log in instead.")
+        raise taken
     password_hash = await run_in_threadpool(security.hash_password, password)
     display = (name or "").strip() or email.split("@")[0]
     user = User(email=email, name=display, password_hash=password_hash)
-    session.add(user)
-    await session.flush()
+    try:
+        session.add(user)
+        await session.flush()
+    except IntegrityError:
+        # Another sign-up with this address committed while the password was hashing.
+        raise taken from None
     org = Organization(
         name=f"{display}'s workspace",
         slug=await _unique_org_slug(session, slugify(email.split("@")[0], fallback="team")),
@@ -92,10 +99,12 @@ async def start_session(session: AsyncSession, user_id: uuid.UUID) -> NewSession
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
-    await session.execute(
-        sa.text("DELETE FROM user_sessions WHERE token_hash = :h"),
-        {"h": security.token_hash(token)},
-    )
+    # Sessions are the auth layer's own table, out of the user role's reach.
+    async with as_service(session):
+        await session.execute(
+            sa.text("DELETE FROM user_sessions WHERE token_hash = :h"),
+            {"h": security.token_hash(token)},
+        )
 
 
 async def _record_failure(engine: AsyncEngine, email: str, client: str) -> None:
@@ -140,8 +149,11 @@ async def log_in(
 
 
 async def create_token(session: AsyncSession, actor: Actor, name: str) -> tuple[ApiToken, str]:
+    name = name.strip()
+    if not name:
+        raise Invalid("Give the token a name, so you can tell it apart from your other tokens.")
     token = security.new_token(security.API_TOKEN_PREFIX)
-    row = ApiToken(user_id=actor.user_id, name=name.strip(), token_hash=security.token_hash(token))
+    row = ApiToken(user_id=actor.user_id, name=name, token_hash=security.token_hash(token))
     session.add(row)
     await session.flush()
     await session.refresh(row)

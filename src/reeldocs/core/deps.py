@@ -32,7 +32,10 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-DbSession = Annotated[AsyncSession, Depends(db_session)]
+# scope="function" commits when the endpoint returns, before the answer is sent: with
+# the default scope the commit ran after the response, so a client's next request
+# (a fresh session cookie, a project just created) could miss what it was told exists.
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 def app_settings(request: Request) -> Settings:

@@ -23,16 +23,38 @@ async def list_orgs(session: AsyncSession, actor: Actor) -> list[OrgOut]:
         sa.select(Organization, Member.role)
         .join(Member, Member.org_id == Organization.id)
         .where(Member.user_id == actor.user_id)
-        .order_by(Organization.personal.desc(), Organization.name)
+        # The caller's own workspace first, then teams in the order they joined them.
+        .order_by(Organization.personal.desc(), Member.created_at, Organization.name)
     )
     return [OrgOut(id=o.id, name=o.name, slug=o.slug, role=role) for o, role in rows]
 
 
 async def personal_org_id(session: AsyncSession, actor: Actor) -> uuid.UUID:
-    orgs = await list_orgs(session, actor)
-    if not orgs:
-        raise NotFound("You are not a member of any team yet.")
-    return orgs[0].id
+    """The workspace made for the caller at sign-up.
+
+    Every workspace is "personal" to whoever signed up with it, so joining
+    someone else's must not change which one is the caller's: theirs is the
+    personal one they own and joined first (at sign-up).
+    """
+    org_id = (
+        await session.execute(
+            sa.select(Organization.id)
+            .join(Member, Member.org_id == Organization.id)
+            .where(Member.user_id == actor.user_id)
+            .order_by(
+                Organization.personal.desc(),
+                (Member.role == "owner").desc(),
+                Member.created_at,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if org_id is None:
+        raise NotFound(
+            "You are not a member of any team yet: ask an owner to add you, "
+            "or name the team's org_id."
+        )
+    return org_id
 
 
 async def list_members(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -> list[MemberOut]:
@@ -68,7 +90,9 @@ async def add_member(
         async with session.begin_nested():
             session.add(Member(org_id=org_id, user_id=user_id, role=role))
     except IntegrityError:
-        raise Conflict(f"{email} is already a member of this team.") from None
+        raise Conflict(
+            f"That person ({email}) is already a member of this team: change their role instead."
+        ) from None
     return MemberOut(user_id=user_id, email=normalise_email(email), role=role)
 
 

@@ -1,0 +1,41 @@
+"""Reading what the make_user fixture attaches to its clients, with types."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def email_of(client: httpx.Client) -> str:
+    email: str = getattr(client, "email")  # noqa: B009 - set by the make_user fixture
+    return email
+
+
+def user_id_of(client: httpx.Client) -> str:
+    user_id: str = getattr(client, "user_id")  # noqa: B009
+    return user_id
+
+
+def org_id_of(client: httpx.Client) -> str:
+    org_id: str = getattr(client, "org_id")  # noqa: B009
+    return org_id
+
+
+def csrf_headers(client: httpx.Client) -> dict[str, str]:
+    """The header a cookie-session client sends with a body-less change (DELETE, POST)."""
+    answer = client.get("/api/auth/session")
+    assert answer.status_code == 200, answer.text
+    return {"X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+def sign_up(base_url: str, prefix: str = "user") -> httpx.Client:
+    """A new user's client (the caller closes it), for fixtures wider than one test."""
+    from tests.conftest import PASSWORD, unique_email
+
+    client = httpx.Client(base_url=base_url, timeout=60)
+    email = unique_email(prefix)
+    answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 201, answer.text
+    client.email = email  # type: ignore[attr-defined]
+    client.user_id = answer.json()["user_id"]  # type: ignore[attr-defined]
+    client.org_id = answer.json()["org_id"]  # type: ignore[attr-defined]
+    return client

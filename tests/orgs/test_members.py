@@ -1,0 +1,209 @@
+"""Organisations and members: who may manage whom, and what each role may do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.auth.accounts import csrf_headers, email_of, org_id_of, sign_up, user_id_of
+from tests.auth.expect import assert_error
+from tests.conftest import unique_email
+
+
+@dataclass
+class Team:
+    """An owner's organisation, plus people in and around it."""
+
+    owner: httpx.Client
+    org_id: str
+    member: httpx.Client  # not a member until a test adds them
+    outsider: httpx.Client
+
+
+@pytest.fixture(scope="module")
+def outsider(base_url: str) -> Iterator[httpx.Client]:
+    """Shared by the module's tests: it only ever knocks on doors and is turned away."""
+    client = sign_up(base_url, "outsider")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def team(make_user: Callable[..., httpx.Client], outsider: httpx.Client) -> Team:
+    # Names chosen so the owner's organisation sorts before the member's own.
+    owner = make_user("aaa-owner")
+    return Team(owner, org_id_of(owner), make_user("zzz-member"), outsider)
+
+
+def add(team: Team, who: httpx.Client, role: str) -> httpx.Response:
+    return team.owner.post(
+        f"/api/orgs/{team.org_id}/members", json={"email": email_of(who), "role": role}
+    )
+
+
+def roles_of(client: httpx.Client) -> dict[str, str]:
+    answer = client.get("/api/orgs")
+    assert answer.status_code == 200, answer.text
+    return {org["id"]: org["role"] for org in answer.json()}
+
+
+def test_owner_adds_changes_and_removes_a_member(team: Team) -> None:
+    added = team.owner.post(
+        f"/api/orgs/{team.org_id}/members",
+        json={"email": email_of(team.member).upper(), "role": "editor"},
+    )
+
+    assert added.status_code == 201, added.text
+    assert added.json() == {
+        "user_id": user_id_of(team.member),
+        "email": email_of(team.member),
+        "role": "editor",
+    }
+    assert roles_of(team.member) == {org_id_of(team.member): "owner", team.org_id: "editor"}
+    members = team.member.get(f"/api/orgs/{team.org_id}/members").json()
+    assert {(m["email"], m["role"]) for m in members} == {
+        (email_of(team.owner), "owner"),
+        (email_of(team.member), "editor"),
+    }
+
+    changed = team.owner.patch(
+        f"/api/orgs/{team.org_id}/members/{user_id_of(team.member)}", json={"role": "viewer"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["role"] == "viewer"
+    assert roles_of(team.member)[team.org_id] == "viewer"
+
+    removed = team.owner.delete(
+        f"/api/orgs/{team.org_id}/members/{user_id_of(team.member)}",
+        headers=csrf_headers(team.owner),
+    )
+    assert removed.status_code == 204
+    assert team.org_id not in roles_of(team.member)
+    assert_error(team.member.get(f"/api/orgs/{team.org_id}/members"), 404, "NotFound")
+
+
+def test_adding_refuses_unknown_addresses_duplicates_and_made_up_roles(team: Team) -> None:
+    ghost = team.owner.post(
+        f"/api/orgs/{team.org_id}/members", json={"email": unique_email("ghost"), "role": "viewer"}
+    )
+    assert "sign up" in assert_error(ghost, 404, "NotFound")
+    assert_error(add(team, team.member, "admin"), 422, "ValidationError")
+
+    assert add(team, team.member, "viewer").status_code == 201
+    again = add(team, team.member, "editor")
+
+    assert "already a member" in assert_error(again, 409, "Conflict")
+    assert roles_of(team.member)[team.org_id] == "viewer"
+
+
+@pytest.mark.parametrize("role", ["editor", "viewer"])
+def test_editors_and_viewers_cannot_manage_members(team: Team, role: str) -> None:
+    assert add(team, team.member, role).status_code == 201
+    base = f"/api/orgs/{team.org_id}/members"
+    owner_id = user_id_of(team.owner)
+
+    attempts = [
+        team.member.post(base, json={"email": email_of(team.outsider), "role": "owner"}),
+        team.member.patch(f"{base}/{user_id_of(team.member)}", json={"role": "owner"}),
+        team.member.patch(f"{base}/{owner_id}", json={"role": "viewer"}),
+        team.member.delete(f"{base}/{owner_id}", headers=csrf_headers(team.member)),
+    ]
+
+    for attempt in attempts:
+        assert "owners" in assert_error(attempt, 403, "Forbidden")
+    assert roles_of(team.member)[team.org_id] == role
+    assert roles_of(team.owner)[team.org_id] == "owner"
+    # Reading the member list is fine for any member.
+    assert team.member.get(base).status_code == 200
+
+
+def test_outsiders_and_non_members_get_404(team: Team) -> None:
+    base = f"/api/orgs/{team.org_id}/members"
+    owner_id = user_id_of(team.owner)
+
+    attempts = [
+        team.outsider.get(base),
+        team.outsider.post(base, json={"email": email_of(team.outsider), "role": "owner"}),
+        team.outsider.patch(f"{base}/{owner_id}", json={"role": "viewer"}),
+        team.outsider.delete(f"{base}/{owner_id}", headers=csrf_headers(team.outsider)),
+    ]
+
+    for attempt in attempts:
+        assert_error(attempt, 404, "NotFound")
+    assert team.org_id not in roles_of(team.outsider)
+    assert roles_of(team.owner)[team.org_id] == "owner"
+    # The owner changing someone who is not in the team gets 404 too.
+    path = f"{base}/{user_id_of(team.outsider)}"
+    assert_error(team.owner.patch(path, json={"role": "viewer"}), 404, "NotFound")
+    assert_error(team.owner.delete(path, headers=csrf_headers(team.owner)), 404, "NotFound")
+
+
+def test_the_last_owner_can_neither_leave_nor_step_down(team: Team) -> None:
+    me = f"/api/orgs/{team.org_id}/members/{user_id_of(team.owner)}"
+
+    demoted = team.owner.patch(me, json={"role": "editor"})
+    left = team.owner.delete(me, headers=csrf_headers(team.owner))
+
+    assert "owner" in assert_error(demoted, 409, "Conflict")
+    assert "owner" in assert_error(left, 409, "Conflict")
+    assert roles_of(team.owner)[team.org_id] == "owner"
+
+    # With a second owner, the first may step down, and the other owner may remove them.
+    assert add(team, team.member, "owner").status_code == 201
+    assert team.owner.patch(me, json={"role": "viewer"}).status_code == 200
+    assert team.owner.delete(me, headers=csrf_headers(team.owner)).status_code == 403
+    assert team.member.delete(me, headers=csrf_headers(team.member)).status_code == 204
+    assert team.org_id not in roles_of(team.owner)
+    # Now the member is the last owner in turn.
+    member_me = f"/api/orgs/{team.org_id}/members/{user_id_of(team.member)}"
+    assert_error(team.member.patch(member_me, json={"role": "viewer"}), 409, "Conflict")
+
+
+def test_projects_default_to_the_callers_own_org_even_in_other_teams(team: Team) -> None:
+    assert add(team, team.member, "editor").status_code == 201
+
+    created = team.member.post("/api/projects", json={"name": "Mine"})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["org_id"] == org_id_of(team.member)
+
+
+def test_viewers_read_but_cannot_change_projects(team: Team) -> None:
+    project = team.owner.post("/api/projects", json={"name": "Handbook"}).json()
+    assert add(team, team.member, "editor").status_code == 201
+    assert (
+        team.owner.patch(
+            f"/api/orgs/{team.org_id}/members/{user_id_of(team.member)}", json={"role": "viewer"}
+        ).json()["role"]
+        == "viewer"
+    )
+    path = f"/api/projects/{project['id']}"
+
+    create = team.member.post("/api/projects", json={"name": "More", "org_id": team.org_id})
+    rename = team.member.patch(path, json={"name": "Renamed"})
+    delete = team.member.delete(path, headers=csrf_headers(team.member))
+
+    for attempt in (create, rename, delete):
+        assert "viewer" in assert_error(attempt, 403, "Forbidden")
+    visible = {p["id"]: p for p in team.member.get("/api/projects").json()}
+    assert visible[project["id"]]["name"] == "Handbook"
+    assert team.member.get(f"{path}/videos").status_code == 200
+    assert [p["name"] for p in team.owner.get("/api/projects").json()] == ["Handbook"]
+
+
+def test_outsiders_get_404_for_another_orgs_projects(team: Team) -> None:
+    project = team.owner.post("/api/projects", json={"name": "Secret"}).json()
+    path = f"/api/projects/{project['id']}"
+
+    rename = team.outsider.patch(path, json={"name": "Mine now"})
+    delete = team.outsider.delete(path, headers=csrf_headers(team.outsider))
+    create = team.outsider.post("/api/projects", json={"name": "In", "org_id": team.org_id})
+    videos = team.outsider.get(f"{path}/videos")
+
+    for attempt in (rename, delete, create, videos):
+        assert_error(attempt, 404, "NotFound")
+    assert team.outsider.get("/api/projects").json() == []
+    assert [p["name"] for p in team.owner.get("/api/projects").json()] == ["Secret"]

@@ -1,0 +1,168 @@
+"""The `reeldocs` command, run as a separate process against the test run's database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reeldocs.core.db import DatabaseUrls
+from reeldocs.core.security import API_TOKEN_PREFIX
+from tests.auth.accounts import email_of, org_id_of
+from tests.conftest import PASSWORD, free_port, unique_email
+
+CLI_TIMEOUT_SECONDS = 120
+
+
+def embedded_server_pid() -> str | None:
+    """The embedded PostgreSQL's process id, or None when the run uses an external one."""
+    if os.environ.get("REELDOCS_DATABASE_URL"):
+        return None
+    pid_file = Path(os.environ["REELDOCS_DATA_DIR"]) / "pgdata" / "postmaster.pid"
+    return pid_file.read_text().splitlines()[0]
+
+
+@pytest.fixture(scope="module")
+def cli_env(db_urls: DatabaseUrls) -> dict[str, str]:
+    """The test run's environment; an external database is the run's fresh one."""
+    env = dict(os.environ)
+    if os.environ.get("REELDOCS_DATABASE_URL"):
+        env["REELDOCS_DATABASE_URL"] = db_urls.libpq
+    else:
+        # Same REELDOCS_DATA_DIR: the command attaches to the embedded server already running.
+        assert env["REELDOCS_DATA_DIR"]
+    return env
+
+
+@pytest.fixture
+def reeldocs(
+    cli_env: dict[str, str], base_url: str
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reeldocs.cli", *args],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+    return run
+
+
+def test_users_create_then_log_in_over_the_api(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]], base_url: str
+) -> None:
+    email = unique_email("cli")
+
+    created = reeldocs("users", "create", "--email", email, "--password", PASSWORD)
+
+    assert created.returncode == 0, created.stderr
+    user_id = created.stdout.strip()
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        assert login.json()["user_id"] == user_id
+        [org] = client.get("/api/orgs").json()
+        assert org["role"] == "owner"
+
+
+def test_tokens_create_prints_the_token_alone_and_it_works(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]],
+    user: httpx.Client,
+    base_url: str,
+) -> None:
+    made = reeldocs("tokens", "create", "--email", email_of(user), "--name", "ci")
+
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert len(lines) == 1, made.stdout
+    token = lines[0]
+    assert token.startswith(API_TOKEN_PREFIX) and token == token.strip()
+    answer = httpx.get(f"{base_url}/api/orgs", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert [org["id"] for org in answer.json()] == [org_id_of(user)]
+    assert [t["name"] for t in user.get("/api/tokens").json()] == ["ci"]
+
+
+def test_tokens_create_for_an_unknown_user_fails_with_a_sentence(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    email = unique_email("nobody")
+
+    made = reeldocs("tokens", "create", "--email", email)
+
+    assert made.returncode == 1
+    assert made.stdout == ""
+    assert made.stderr.strip() == f"Error: There is no user with the e-mail address {email}."
+
+
+def test_orgs_add_member_gives_the_role(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]],
+    make_user: Callable[..., httpx.Client],
+) -> None:
+    owner, reader = make_user("owner"), make_user("reader")
+    [team] = owner.get("/api/orgs").json()
+
+    added = reeldocs(
+        "orgs", "add-member", "--org", team["slug"], "--email", email_of(reader), "--role", "viewer"
+    )
+
+    assert added.returncode == 0, added.stderr
+    assert team["slug"] in added.stdout and "viewer" in added.stdout
+    roles = {org["id"]: org["role"] for org in reader.get("/api/orgs").json()}
+    assert roles == {org_id_of(reader): "owner", team["id"]: "viewer"}
+    # A viewer reads the team's projects but cannot add one.
+    create = reader.post("/api/projects", json={"name": "Nope", "org_id": team["id"]})
+    assert create.status_code == 403
+
+    bad_role = reeldocs(
+        "orgs", "add-member", "--org", team["slug"], "--email", email_of(reader), "--role", "boss"
+    )
+    assert bad_role.returncode == 2
+    assert "owner, editor or viewer" in bad_role.stderr
+
+
+def test_migrate_says_the_schema_is_up_to_date(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    server_before = embedded_server_pid()
+
+    migrated = reeldocs("migrate")
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.strip() == "The database schema is up to date."
+    # With the embedded database, the command used the server that was already running.
+    assert embedded_server_pid() == server_before
+
+
+def test_an_unreachable_database_is_one_sentence_not_a_traceback(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {
+        **cli_env,
+        "REELDOCS_DATA_DIR": str(tmp_path),
+        "REELDOCS_DATABASE_URL": f"postgresql://reeldocs:secret@127.0.0.1:{free_port()}/reeldocs",
+    }
+
+    failed = subprocess.run(
+        [sys.executable, "-m", "reeldocs.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    [line] = failed.stderr.splitlines()
+    assert line.startswith("Error: The database is not answering (")
+    assert "REELDOCS_DATABASE_URL" in line
+    assert "secret" not in line and "Traceback" not in failed.stderr
