@@ -32,6 +32,7 @@ run: install
 
 test: install-test system-packages
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
 	$(BIN)/pytest $(PYTEST_ARGS)
 	url=$$(scripts/start-postgres15.sh) && REELDOCS_DATABASE_URL=$$url $(BIN)/pytest tests/db $(PYTEST_ARGS)
 

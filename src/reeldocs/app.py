@@ -138,7 +138,7 @@ def create_app(
         from reeldocs.jobs.worker import run_worker_forever
 
         _report_missing_tools(settings)
-        resolved = urls or await run_in_threadpool(database_urls, settings)
+        resolved = urls if urls is not None else await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
         app.state.engine = create_engine(resolved)
         app.state.storage = open_storage(settings.storage_url, settings.s3_endpoint_url)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reeldocs.auth.models import ApiToken, User
 from reeldocs.core import security
-from reeldocs.core.db import as_service
+from reeldocs.core.db import as_service, insert_unique
 from reeldocs.core.deps import Actor, session_expiry
 from reeldocs.core.errors import (
     Conflict,
@@ -77,13 +77,15 @@ async def create_user(
     except IntegrityError:
         # Another sign-up with this address committed while the password was hashing.
         raise taken from None
-    org = Organization(
-        name=f"{display}'s workspace",
-        slug=await _unique_org_slug(session, slugify(email.split("@")[0], fallback="team")),
-        personal=True,
-    )
-    session.add(org)
-    await session.flush()
+
+    async def build() -> Organization:
+        return Organization(
+            name=f"{display}'s workspace",
+            slug=await _unique_org_slug(session, slugify(email.split("@")[0], fallback="team")),
+            personal=True,
+        )
+
+    org = await insert_unique(session, build)
     session.add(Member(org_id=org.id, user_id=user.id, role="owner"))
     await session.flush()
     return user, org

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -30,6 +32,9 @@ MIGRATION_LOCK_ID = 7_301_2026
 
 class Base(DeclarativeBase):
     pass
+
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,26 @@ def migrate(urls: DatabaseUrls) -> None:
                 conn.commit()
     finally:
         engine.dispose()
+
+
+async def insert_unique(
+    session: AsyncSession, build: Callable[[], Awaitable[RowT]], attempts: int = 5
+) -> RowT:
+    """Insert `build()`'s row in a savepoint, building again on a unique-key clash.
+
+    For rows with a slug picked by looking first: a concurrent request (a double
+    click, two sign-ups) can take the slug between the look and the insert.
+    """
+    for attempt in range(attempts):
+        row = await build()
+        try:
+            async with session.begin_nested():
+                session.add(row)
+            return row
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def act_as_user(session: AsyncSession, user_id: uuid.UUID) -> None:

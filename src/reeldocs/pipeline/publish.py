@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from reeldocs.pipeline.context import RunContext
@@ -137,8 +138,8 @@ async def complete(ctx: RunContext) -> bool:
 
 async def fail(
     conn: AsyncConnection,
-    job: Mapping[str, Any],
-    video: Mapping[str, Any],
+    job: RowMapping | Mapping[str, Any],
+    video: RowMapping | Mapping[str, Any],
     message: str,
     step: str,
 ) -> None:

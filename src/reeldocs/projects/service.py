@@ -6,9 +6,9 @@ import secrets
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reeldocs.core.db import insert_unique
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.core.storage import Storage
@@ -16,8 +16,6 @@ from reeldocs.core.text import slugify
 from reeldocs.orgs import service as orgs
 from reeldocs.orgs.access import require_member, require_writer
 from reeldocs.projects.models import Project
-
-SLUG_ATTEMPTS = 5
 
 
 def _clean_name(name: str) -> str:
@@ -45,20 +43,11 @@ async def create(
     name = _clean_name(name)
     org_id = org_id or await orgs.personal_org_id(session, actor)
     await require_writer(session, actor, org_id)
-    for _ in range(SLUG_ATTEMPTS - 1):
-        project = Project(org_id=org_id, name=name, slug=await _unique_slug(session, org_id, name))
-        try:
-            # A savepoint: a project of the same name created at the same moment (a double
-            # click) may take the slug between the check and the insert; then pick again.
-            async with session.begin_nested():
-                session.add(project)
-            return project
-        except IntegrityError:
-            continue
-    project = Project(org_id=org_id, name=name, slug=await _unique_slug(session, org_id, name))
-    session.add(project)
-    await session.flush()
-    return project
+
+    async def build() -> Project:
+        return Project(org_id=org_id, name=name, slug=await _unique_slug(session, org_id, name))
+
+    return await insert_unique(session, build)
 
 
 async def list_for(session: AsyncSession, actor: Actor) -> list[Project]:
