@@ -196,8 +196,26 @@ class WorkerProcesses:
         self.processes.clear()
 
 
+def cancel_leftover_jobs(db_url: str) -> None:
+    """Cancel jobs other test modules left pending on purpose (they ran no worker), so a
+    worker started now works on this module's jobs only, not on a backlog."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            WITH stopped AS (
+                UPDATE processing_jobs SET status = 'cancelled', cancel_requested = true
+                WHERE status IN ('pending', 'processing')
+                RETURNING queue_job_id
+            )
+            SELECT procrastinate_cancel_job_v1(queue_job_id, true, true)
+            FROM stopped WHERE queue_job_id IS NOT NULL
+            """
+        )
+
+
 @pytest.fixture
 def workers(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
+    cancel_leftover_jobs(db_urls.libpq)
     group = WorkerProcesses(db_urls)
     yield group
     group.stop_all()
@@ -205,6 +223,7 @@ def workers(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
 
 @pytest.fixture(scope="module")
 def module_worker(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
+    cancel_leftover_jobs(db_urls.libpq)
     group = WorkerProcesses(db_urls)
     group.start()
     yield group

@@ -27,7 +27,13 @@ from reeldocs.core.settings import Settings
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_srt, parse_webvtt
 from reeldocs.providers.markdown_text import translate_markdown_runs
-from tests.conftest import PASSWORD, LiveServer, WorkerProcesses, unique_email
+from tests.conftest import (
+    PASSWORD,
+    LiveServer,
+    WorkerProcesses,
+    cancel_leftover_jobs,
+    unique_email,
+)
 from tests.providers.fake_gemini import (
     FakeGemini,
     FakeReply,
@@ -154,6 +160,7 @@ def gemini_server(
 
 @pytest.fixture(scope="module")
 def gemini_worker(db_urls: DatabaseUrls, fake: FakeGemini) -> Iterator[WorkerProcesses]:
+    cancel_leftover_jobs(db_urls.libpq)
     group = WorkerProcesses(db_urls)
     group.start(
         REELDOCS_PROVIDER="gemini",

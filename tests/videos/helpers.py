@@ -51,7 +51,11 @@ def storage_root(settings: Settings) -> Path:
 def stored_paths(settings: Settings) -> set[str]:
     """Every file and folder under the storage directory, relative to it (but the top folders)."""
     root = storage_root(settings)
-    return {str(path.relative_to(root)) for path in root.rglob("*/*")}
+    while True:
+        try:
+            return {str(path.relative_to(root)) for path in root.rglob("*/*")}
+        except FileNotFoundError:
+            continue  # a folder went away while it was being listed: look again
 
 
 def scratch_files(settings: Settings) -> list[Path]:
