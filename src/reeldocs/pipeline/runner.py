@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +119,15 @@ async def _with_transient_retries(
     delay = runtime.transient_backoff
     for attempt in range(TRANSIENT_RETRIES + 1):
         try:
+            started = time.monotonic()
             await step(ctx, *args)
+            _logger.info(
+                "job %s: %s%s took %.2f s",
+                ctx.job_id,
+                step.__name__,
+                f" {args[0]}" if args else "",
+                time.monotonic() - started,
+            )
             return
         except ProviderError as error:
             if not error.transient or attempt == TRANSIENT_RETRIES:
