@@ -115,6 +115,14 @@ def _report_missing_tools(settings: Settings) -> None:
 
     if effective_provider(settings) != "offline":
         return
+    from reeldocs.media import ocr
+
+    if not ocr.available():
+        _logger.warning(
+            "Tesseract is not installed, so on-screen text is not read and offline chapter "
+            "titles come from the speech alone. Install Debian's tesseract-ocr and "
+            "tesseract-ocr-eng (scripts/install-system-packages.sh)."
+        )
     if not any(option.translate for option in language_options(settings)):
         _logger.warning(
             "Apertium is not installed, so Reeldocs offers English docs only. For offline "

@@ -104,6 +104,20 @@ def test_chapters_and_articles_in_both_languages(processed: Any) -> None:
     assert [a["language"] for a in default] == ["en"] * len(english)
 
 
+def test_on_screen_text_titles_chapters_and_describes_segments(processed: Any) -> None:
+    from reeldocs.media import ocr
+
+    if not ocr.available():
+        pytest.skip("Debian's tesseract-ocr is not installed (make test installs it)")
+    api, video, _ = processed
+    titles = [a["chapter_title"].casefold() for a in _articles(api, video["id"], "en")]
+    assert titles[0] == SLIDES[0].casefold()
+    assert set(titles) <= {slide.casefold() for slide in SLIDES}
+    segments = api.get(f"/api/videos/{video['id']}/segments").json()
+    contexts = " ".join(s["visual_context"] for s in segments).casefold()
+    assert sum(slide.casefold() in contexts for slide in SLIDES) >= 3
+
+
 def test_screenshots_at_least_one_per_scene_and_served(processed: Any) -> None:
     api, video, _ = processed
     markdown = "\n".join(a["content_markdown"] for a in _articles(api, video["id"], "en"))

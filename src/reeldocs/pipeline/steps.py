@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import Cue, build_source_cues, translate_cues
+from reeldocs.media import ocr
 from reeldocs.media.audio import extract_audio
 from reeldocs.media.frames import grab_frames, screenshot_name
 from reeldocs.media.scenes import detect_scenes
@@ -101,6 +102,11 @@ async def prepare_media(ctx: RunContext) -> None:
     # A screenshot a moment into each scene, past any transition into it.
     times = [min(s.start + min(1.0, (s.end - s.start) / 3), s.end) for s in scenes]
     stored = await ctx.run_blocking(_store_frames, ctx, times)
+    if ocr.available():
+        await ctx.reporter.update("uploading", "Reading on-screen text", _at("uploading", 0.9))
+    texts = await ctx.run_blocking(
+        ocr.read_texts, [ctx.work_dir / "screenshots" / stored[t][0] for t in times]
+    )
     rows = [
         {
             "org_id": ctx.video.org_id,
@@ -111,9 +117,9 @@ async def prepare_media(ctx: RunContext) -> None:
             "storage_path": stored[t][1],
             "scene_index": index,
             "scene_end": scene.end,
-            "scene_text": scene.text,
+            "scene_text": text,
         }
-        for index, (scene, t) in enumerate(zip(scenes, times, strict=True))
+        for index, (scene, t, text) in enumerate(zip(scenes, times, texts, strict=True))
     ]
     async with ctx.engine.begin() as conn:
         await conn.execute(sa.insert(Screenshot), rows)
