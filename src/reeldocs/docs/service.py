@@ -45,18 +45,7 @@ async def segments(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> 
 
 
 async def published_languages(session: AsyncSession, video: Video) -> list[str]:
-    if video.docs_run_id is None:
-        return []
-    rows = await session.execute(
-        sa.select(Article.language)
-        .where(
-            Article.video_id == video.id,
-            Article.run_id == video.docs_run_id,
-            Article.status == "published",
-        )
-        .distinct()
-    )
-    return sorted(rows.scalars())
+    return (await videos.languages_ready(session, [video]))[video.id]
 
 
 async def _primary_language(session: AsyncSession, video: Video) -> str | None:

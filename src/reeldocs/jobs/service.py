@@ -189,17 +189,19 @@ async def cancel_job(
         raise Conflict(
             f"Only pending or processing jobs can be cancelled; this one is {job.status}."
         )
-    await _mark_cancelled(session, job)
-    await _abort_engine_job(session, queue, job)
+    await _cancel(session, job, "Cancelled")
     return job
 
 
-async def _mark_cancelled(session: AsyncSession, job: ProcessingJob) -> None:
-    # The worker's next progress write finds the job no longer processing and stops;
-    # the engine's abort request makes it notice within a fraction of a second.
+async def _cancel(session: AsyncSession, job: ProcessingJob, message: str) -> None:
+    """Mark the job cancelled, give the video its status back, and stop the engine's job.
+
+    The worker's next progress write finds the job no longer processing and stops;
+    the engine's abort request makes it notice within a fraction of a second.
+    """
     job.status = "cancelled"
     job.cancel_requested = True
-    job.step_message = "Cancelled"
+    job.step_message = message
     job.completed_at = datetime.now(UTC)
     await session.execute(
         sa.update(Video)
@@ -207,11 +209,6 @@ async def _mark_cancelled(session: AsyncSession, job: ProcessingJob) -> None:
         .values(status=job.video_status_before)
     )
     await session.flush()
-
-
-async def _abort_engine_job(
-    session: AsyncSession, queue: procrastinate.App, job: ProcessingJob
-) -> None:
     if job.queue_job_id is None:
         return
     async with as_service(session):
@@ -229,17 +226,7 @@ async def cancel_for_deleted_video(session: AsyncSession, video_id: uuid.UUID) -
         )
     )
     for job in rows.scalars():
-        job.status = "cancelled"
-        job.cancel_requested = True
-        job.step_message = "Cancelled: the video was deleted"
-        job.completed_at = datetime.now(UTC)
-        await session.flush()
-        if job.queue_job_id is not None:
-            async with as_service(session):
-                await session.execute(
-                    sa.text("SELECT procrastinate_cancel_job_v1(:id, true, true)"),
-                    {"id": job.queue_job_id},
-                )
+        await _cancel(session, job, "Cancelled: the video was deleted")
 
 
 async def _get_for_update(

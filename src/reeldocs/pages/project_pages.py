@@ -33,6 +33,7 @@ from reeldocs.pages.job_views import (
 from reeldocs.pages.rendering import is_htmx, render
 from reeldocs.projects import service as projects
 from reeldocs.projects.models import Project
+from reeldocs.videos import service as videos_service
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,7 +113,7 @@ async def jobs_card_context(
         if not is_active(job)
     ][:RECENT_JOBS_SHOWN]
     stamp = await queries.project_jobs_stamp(db, project.id)
-    videos = await queries.project_videos(db, project.id)
+    videos = await videos_service.list_for_project(db, actor, project.id)
     return {
         "project": project,
         "can_write": role in WRITER_ROLES,

@@ -7,74 +7,15 @@ decide what is visible; the app-level checks are done by the services called fir
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.docs.models import Article
 from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
 from reeldocs.orgs.models import Organization
 from reeldocs.projects.models import Project
 from reeldocs.videos.models import Video
-
-
-@dataclass
-class VideoRow:
-    id: uuid.UUID
-    title: str
-    status: str
-    duration_seconds: float | None
-    size_bytes: int | None
-    created_at: datetime
-    languages_ready: list[str] = field(default_factory=list)
-
-
-async def _ready_languages(
-    session: AsyncSession, videos: list[Video]
-) -> dict[uuid.UUID, list[str]]:
-    runs = [v.docs_run_id for v in videos if v.docs_run_id is not None]
-    if not runs:
-        return {}
-    rows = await session.execute(
-        sa.select(Article.video_id, Article.language)
-        .where(Article.run_id.in_(runs), Article.status == "published")
-        .distinct()
-    )
-    ready: dict[uuid.UUID, list[str]] = {}
-    for video_id, language in rows:
-        ready.setdefault(video_id, []).append(language)
-    return {video_id: sorted(codes) for video_id, codes in ready.items()}
-
-
-async def project_videos(session: AsyncSession, project_id: uuid.UUID) -> list[VideoRow]:
-    videos = list(
-        (
-            await session.execute(
-                sa.select(Video)
-                .where(Video.project_id == project_id)
-                .order_by(Video.created_at.desc(), Video.id)
-            )
-        ).scalars()
-    )
-    ready = await _ready_languages(session, videos)
-    return [
-        VideoRow(
-            id=v.id,
-            title=v.title,
-            status=v.status,
-            duration_seconds=v.duration_seconds,
-            size_bytes=v.size_bytes,
-            created_at=v.created_at,
-            languages_ready=ready.get(v.id, []),
-        )
-        for v in videos
-    ]
-
-
-async def video_ready_languages(session: AsyncSession, video: Video) -> list[str]:
-    return (await _ready_languages(session, [video])).get(video.id, [])
 
 
 @dataclass(frozen=True)

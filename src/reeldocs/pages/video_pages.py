@@ -15,7 +15,6 @@ from reeldocs.docs import service as docs
 from reeldocs.jobs import service as jobs
 from reeldocs.orgs.access import require_member
 from reeldocs.orgs.models import WRITER_ROLES
-from reeldocs.pages import queries
 from reeldocs.pages.markdown import render_article
 from reeldocs.pages.project_pages import JOB_HELPERS
 from reeldocs.pages.rendering import render
@@ -35,7 +34,7 @@ async def _video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) ->
         "project": project,
         "can_write": role in WRITER_ROLES,
         "subtitle_languages": await docs.subtitle_languages(db, video),
-        "ready_languages": await queries.video_ready_languages(db, video),
+        "ready_languages": (await videos.languages_ready(db, [video]))[video.id],
     }
 
 

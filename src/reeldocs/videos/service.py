@@ -90,7 +90,7 @@ def codecs_of(info: VideoProbe) -> dict[str, Any]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def _languages_ready(
+async def languages_ready(
     session: AsyncSession, videos: list[Video]
 ) -> dict[uuid.UUID, list[str]]:
     ready: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
@@ -125,7 +125,7 @@ def _out(video: Video, languages_ready: list[str]) -> VideoOut:
 
 
 async def describe(session: AsyncSession, videos: list[Video]) -> list[VideoOut]:
-    ready = await _languages_ready(session, videos)
+    ready = await languages_ready(session, videos)
     return [_out(video, ready[video.id]) for video in videos]
 
 
