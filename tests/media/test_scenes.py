@@ -41,6 +41,19 @@ def test_every_text_only_slide_change_is_a_cut_and_nothing_else(
     _assert_covers_the_video(scenes, SLIDE_VIDEO_SECONDS)
 
 
+@pytest.mark.parametrize("size", [(320, 180), (1280, 720)])
+def test_a_short_title_replaced_by_another_is_a_cut(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # Two short titles of about the same width change only a few percent of the picture.
+    titles = ["Open settings", "Save changes", "Invite your team"]
+    path = make_slide_video(tmp_path / "titles.mp4", titles, 3.0, size=size)
+    starts = [scene.start for scene in detect_scenes(path)]
+    assert len(starts) == len(titles)
+    for found, expected in zip(starts, (0.0, 3.0, 6.0), strict=True):
+        assert found == pytest.approx(expected, abs=0.5)
+
+
 def test_a_still_video_is_one_scene(tmp_path: Path) -> None:
     video = make_static_video(tmp_path / "still.mp4", 8.0)
 

@@ -44,7 +44,7 @@ class SceneDetectionSettings:
     pixel_change_threshold: int = 25
     # A cut when more than this share of the thumbnail's pixels changed, not counting
     # pixels that were already changing during the `motion_memory_seconds` before.
-    changed_share_for_cut: float = 0.02
+    changed_share_for_cut: float = 0.01
     motion_memory_seconds: float = 1.0
     minimum_scene_seconds: float = 1.0
     # FFmpeg threading: "AUTO" uses every core; "SLICE" is nearly single-threaded for most
