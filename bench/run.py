@@ -33,13 +33,14 @@ def _table(rows: list[tuple[str, str, str]]) -> str:
 
 
 def main() -> None:
-    from bench import jobs_latency, pipeline_speed, upload_memory
+    from bench import jobs_latency, pipeline_speed, speech_accuracy, upload_memory
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = _machine()
     minutes = int(os.environ.get("REELDOCS_BENCH_LONG_MINUTES", "10"))
     upload = asdict(upload_memory.run())
     jobs = jobs_latency.run(int(os.environ.get("REELDOCS_BENCH_JOBS", "200")))
+    speech = speech_accuracy.run()
     pipeline = pipeline_speed.run(minutes)
     long_key = f"pipeline_{minutes}min_360p"
 
@@ -78,6 +79,17 @@ def main() -> None:
             "≥ 40×",
         ),
     ]
+    if "reeldocs" in speech:
+        rows.append(
+            (
+                f"speech recognition, {speech['audio_seconds']} s of read English, one core",
+                f"word error rate {speech['reeldocs']['word_error_rate']} at "
+                f"{speech['reeldocs']['real_time_factor']} real-time factor (pocketsphinx "
+                f"defaults: {speech['pocketsphinx_defaults']['word_error_rate']} at "
+                f"{speech['pocketsphinx_defaults']['real_time_factor']})",
+                "no worse than the defaults",
+            )
+        )
     for key, label in (
         ("pipeline_60s_720p", "60 s 1280×720"),
         (long_key, f"{minutes} min 640×360"),
@@ -94,7 +106,12 @@ def main() -> None:
                 "≥ 8×, both cores",
             )
         )
-    raw_json: dict[str, Any] = {"upload": upload, "jobs": jobs, "pipeline": pipeline}
+    raw_json: dict[str, Any] = {
+        "upload": upload,
+        "jobs": jobs,
+        "speech": speech,
+        "pipeline": pipeline,
+    }
     RESULTS.write_text(
         "# Benchmark results\n\n"
         f"Measured by `make bench` on {started}: {machine}.\n\n"

@@ -268,6 +268,14 @@ def _timed_words(decoder: Any, offset: float, frame_rate: float) -> Iterator[Tim
         )
 
 
+# A narrower search than pocketsphinx's defaults: no second "flat" pass, at most 3,000
+# active HMMs per frame, 2 Gaussians per mixture. On read English (30 sentences spoken by
+# festival's HTS voice, bench/speech_accuracy.py) it decodes 2.2x faster with the same
+# word error rate (0.138 against the defaults' 0.145); keeping the best-path pass matters
+# (without it the error rate rose to 0.183).
+DECODER_SETTINGS: dict[str, Any] = {"fwdflat": False, "maxhmmpf": 3000, "topn": 2}
+
+
 def serve_recognition_requests() -> None:
     """A worker's main loop: load the decoder once, then decode the WAV stretches it is sent."""
     replies = os.fdopen(os.dup(1), "w", buffering=1)
@@ -275,7 +283,7 @@ def serve_recognition_requests() -> None:
     try:
         from pocketsphinx import Decoder
 
-        decoder = Decoder(loglevel="FATAL")
+        decoder = Decoder(loglevel="FATAL", **DECODER_SETTINGS)
         frame_rate = float(decoder.config["frate"])
     except Exception as error:  # the parent turns this into a ProviderError
         replies.write(json.dumps({"index": -1, "error": f"{type(error).__name__}: {error}"}))
