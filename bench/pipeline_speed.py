@@ -48,6 +48,7 @@ class PipelineRun:
     cpu_seconds_per_second: float
     peak_rss_mb: float
     status: str
+    warm_up_job_seconds: float  # the worker's first job, a 5 s clip
 
 
 class TreeSampler:
@@ -125,6 +126,22 @@ def _seed_video(libpq: str, storage: Path, source: Path, duration: float) -> tup
     return user, videos[0]
 
 
+def _process_and_wait(settings: Any, urls: Any, user: Any, video: Any) -> tuple[str, float]:
+    """Create the job, wait for it; its status and processing seconds (database clock)."""
+    job_id = asyncio.run(create_job_once(settings, urls, user, video, ["en", "es"]))
+    with psycopg.connect(urls.libpq, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT status, extract(epoch FROM completed_at - started_at) "
+                "FROM processing_jobs WHERE id = %s",
+                (job_id,),
+            ).fetchone()
+            assert row is not None
+            if row[0] not in ("pending", "processing"):
+                return str(row[0]), float(row[1] or 0.0)
+            time.sleep(0.2)
+
+
 def run_pipeline(
     env: dict[str, str],
     settings: Any,
@@ -133,8 +150,13 @@ def run_pipeline(
     duration: float,
     size: str,
     log: Path,
+    warm_up: Path,
 ) -> PipelineRun:
-    user, video = _seed_video(urls.libpq, Path(env["REELDOCS_STORAGE_URL"]), source, duration)
+    """The job's figures in a worker that has already processed one short clip, as a
+    long-running worker has: a fresh process's first job also pays for its imports."""
+    storage = Path(env["REELDOCS_STORAGE_URL"])
+    user, video = _seed_video(urls.libpq, storage, source, duration)
+    warm_user, warm_video = _seed_video(urls.libpq, storage, warm_up, 5.0)
     with open(log, "ab") as out:
         worker = subprocess.Popen(
             [sys.executable, "-m", "reeldocs.cli", "worker"],
@@ -143,22 +165,11 @@ def run_pipeline(
             stderr=subprocess.STDOUT,
         )
     try:
+        _, first_job = _process_and_wait(settings, urls, warm_user, warm_video)
         with TreeSampler(worker.pid) as sampler:
             started = time.monotonic()
-            job_id = asyncio.run(create_job_once(settings, urls, user, video, ["en", "es"]))
-            with psycopg.connect(urls.libpq, autocommit=True) as conn:
-                while True:
-                    row = conn.execute(
-                        "SELECT status, extract(epoch FROM completed_at - started_at) "
-                        "FROM processing_jobs WHERE id = %s",
-                        (job_id,),
-                    ).fetchone()
-                    assert row is not None
-                    if row[0] not in ("pending", "processing"):
-                        break
-                    time.sleep(0.2)
+            status, processing = _process_and_wait(settings, urls, user, video)
             wall = time.monotonic() - started
-        processing = float(row[1] or wall)
         return PipelineRun(
             video_seconds=duration,
             size=size,
@@ -166,7 +177,8 @@ def run_pipeline(
             times_real_time=round(duration / processing, 1),
             cpu_seconds_per_second=round(sampler.cpu_seconds() / wall, 2),
             peak_rss_mb=round(sampler.peak / 1024 / 1024, 1),
-            status=str(row[0]),
+            status=status,
+            warm_up_job_seconds=round(first_job, 1),
         )
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -179,14 +191,15 @@ def run(long_minutes: int = 10) -> dict[str, Any]:
     media.mkdir()
     short = make_video(media / "short.mp4", 60, (1280, 720), 30)
     long = make_video(media / "long.mp4", long_minutes * 60, (640, 360), 15)
+    warm_up = make_video(media / "warm-up.mp4", 5, (640, 360), 15)
     log = data_dir / "worker.log"
     return {
         "scene_detection_720p": scene_detection_speed(short, 60.0),
         "pipeline_60s_720p": asdict(
-            run_pipeline(env, settings, urls, short, 60.0, "1280x720", log)
+            run_pipeline(env, settings, urls, short, 60.0, "1280x720", log, warm_up)
         ),
         f"pipeline_{long_minutes}min_360p": asdict(
-            run_pipeline(env, settings, urls, long, long_minutes * 60.0, "640x360", log)
+            run_pipeline(env, settings, urls, long, long_minutes * 60.0, "640x360", log, warm_up)
         ),
     }
 
