@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import psycopg
 import pytest
-from support.api import bearer_client, create_project, process, upload_video, wait_for_job
+from support.api import create_project, process, upload_video, wait_for_job
 from support.media_factory import make_slide_video
 
 from tests.conftest import WorkerProcesses
@@ -29,13 +28,6 @@ SPEECH = [
 def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("media") / "tour.mp4"
     return make_slide_video(path, SLIDES, 5.0, speech=SPEECH)
-
-
-@pytest.fixture
-def api(user: httpx.Client) -> Iterator[httpx.Client]:
-    client = bearer_client(user)
-    yield client
-    client.close()
 
 
 def _children(process: psutil.Process) -> list[psutil.Process]:

@@ -5,7 +5,7 @@ No worker runs in this module, so every job created here stays pending.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,18 +16,13 @@ import pytest
 from support.api import bearer_client, create_project, upload_video
 from support.media_factory import make_slide_video
 
+from tests.jobs.conftest import job_rows
+
 
 @pytest.fixture(scope="module")
 def small_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("media") / "small.mp4"
     return make_slide_video(path, ["One", "Two"], 1.5)
-
-
-@pytest.fixture
-def api(user: httpx.Client) -> Iterator[httpx.Client]:
-    client = bearer_client(user)
-    yield client
-    client.close()
 
 
 @pytest.fixture
@@ -115,11 +110,7 @@ def test_fifty_concurrent_requests_make_exactly_one_job(
     assert statuses.count(409) == 49, statuses
     winner = next(a for a in answers if a.status_code == 202).json()["job_id"]
     assert {a.json()["job_id"] for a in answers if a.status_code == 409} == {winner}
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM processing_jobs WHERE video_id = %s", (video["id"],)
-        ).fetchone()
-    assert row == (1,)
+    assert job_rows(db_url, video["id"]) == 1
     assert _engine_jobs(db_url, winner) == 1
 
 
@@ -152,11 +143,7 @@ def test_a_failing_queue_insert_leaves_no_job_row(
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f"DROP TRIGGER {trigger} ON procrastinate_jobs; DROP FUNCTION {trigger}()")
-    with psycopg.connect(db_url) as conn:
-        rows = conn.execute(
-            "SELECT count(*) FROM processing_jobs WHERE video_id = %s", (video["id"],)
-        ).fetchone()
-    assert rows == (0,)
+    assert job_rows(db_url, video["id"]) == 0
     assert api.get(f"/api/videos/{video['id']}").json()["status"] == "uploaded"
     # and the video can be processed normally afterwards
     assert (
@@ -194,17 +181,14 @@ def test_a_failing_commit_leaves_no_queued_job(
     finally:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f"DROP TRIGGER {trigger} ON processing_jobs; DROP FUNCTION {trigger}()")
+    assert job_rows(db_url, video["id"]) == 0
     with psycopg.connect(db_url) as conn:
-        jobs = conn.execute(
-            "SELECT count(*) FROM processing_jobs WHERE video_id = %s", (video["id"],)
-        ).fetchone()
         queued = conn.execute(
             """
             SELECT count(*) FROM procrastinate_jobs
             WHERE args->>'job_id' NOT IN (SELECT id::text FROM processing_jobs)
             """
         ).fetchone()
-    assert jobs == (0,)
     assert queued == (0,)
 
 

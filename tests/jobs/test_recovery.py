@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from support.api import bearer_client, create_project, process, upload_video, wait_for_job
+from support.api import create_project, process, upload_video, wait_for_job
 from support.media_factory import make_slide_video
 
 from tests.conftest import WorkerProcesses
+from tests.jobs.conftest import job_rows
 
 SLIDES = ["Sign in", "Open settings", "Save"]
 SPEECH = [
@@ -25,9 +25,9 @@ SPEECH = [
 
 # Every table a run writes, and the key that must never repeat in it.
 UNIQUE_KEYS = {
-    "video_segments": "run_id, \"order\"",
-    "chapters": "run_id, language, \"order\"",
-    "articles": "run_id, language, \"order\"",
+    "video_segments": 'run_id, "order"',
+    "chapters": 'run_id, language, "order"',
+    "articles": 'run_id, language, "order"',
     "subtitles": "run_id, language",
     "screenshots": "run_id, name",
 }
@@ -39,13 +39,6 @@ def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_slide_video(path, SLIDES, 4.0, speech=SPEECH)
 
 
-@pytest.fixture
-def api(user: httpx.Client) -> Iterator[httpx.Client]:
-    client = bearer_client(user)
-    yield client
-    client.close()
-
-
 def _assert_no_duplicates(db_url: str, video_id: str) -> None:
     with psycopg.connect(db_url) as conn:
         for table, key in UNIQUE_KEYS.items():
@@ -55,15 +48,10 @@ def _assert_no_duplicates(db_url: str, video_id: str) -> None:
             ).fetchone()
             assert row is not None
             assert row[0] == row[1], f"duplicate rows in {table}"
-        jobs = conn.execute(
-            "SELECT count(*) FROM processing_jobs WHERE video_id = %s", (video_id,)
-        ).fetchone()
-        assert jobs == (1,)
+    assert job_rows(db_url, video_id) == 1
 
 
-@pytest.mark.parametrize(
-    "step", ["transcribing", "generating_docs", "translating_es", "subtitles"]
-)
+@pytest.mark.parametrize("step", ["transcribing", "generating_docs", "translating_es", "subtitles"])
 def test_sigkilled_worker_job_completes_on_another(
     api: httpx.Client, speech_video: Path, workers: WorkerProcesses, db_url: str, step: str
 ) -> None:
