@@ -84,17 +84,25 @@ async def articles(
     if language not in available:
         names = ", ".join(f"{language_name(c)} ({c})" for c in available) or "none"
         raise NotFound(f"This video has no docs in {language}. Languages available: {names}.")
-    rows = await session.execute(
+    return await _published_articles(session, video.id, run_id, language)
+
+
+async def _published_articles(
+    session: AsyncSession, video_id: uuid.UUID, run_id: uuid.UUID, language: str | None
+) -> list[ArticleView]:
+    """The run's published articles in one language, or in all of them (language None)."""
+    query = (
         sa.select(Article, Chapter.title, Chapter.start_time)
         .join(Chapter, Chapter.id == Article.chapter_id)
         .where(
-            Article.video_id == video.id,
+            Article.video_id == video_id,
             Article.run_id == run_id,
-            Article.language == language,
             Article.status == "published",
         )
-        .order_by(Article.order)
+        .order_by(Article.language, Article.order)
     )
+    if language is not None:
+        query = query.where(Article.language == language)
     return [
         ArticleView(
             id=a.id,
@@ -106,7 +114,7 @@ async def articles(
             content_markdown=a.content_markdown,
             start_time=start_time,
         )
-        for a, chapter_title, start_time in rows
+        for a, chapter_title, start_time in await session.execute(query)
     ]
 
 
@@ -134,19 +142,22 @@ async def subtitle_cues(
     session: AsyncSession, actor: Actor, video_id: uuid.UUID, language: str | None
 ) -> tuple[str, list[Cue]]:
     video = await videos.get(session, actor, video_id)
-    run_id = _require_docs(video)
-    rows = {
-        s.language: s
-        for s in (
-            await session.execute(sa.select(Subtitle).where(Subtitle.run_id == run_id))
-        ).scalars()
-    }
+    rows = await _subtitles_by_language(session, _require_docs(video))
     if language is None:
         language = await _primary_language(session, video) or next(iter(sorted(rows)), None)
     if language not in rows:
         names = ", ".join(sorted(rows)) or "none"
         raise NotFound(f"This video has no subtitles in {language}. Languages available: {names}.")
-    return language, [Cue(c["start"], c["end"], c["text"]) for c in rows[language].cues]
+    return language, _cues(rows[language])
+
+
+async def _subtitles_by_language(session: AsyncSession, run_id: uuid.UUID) -> dict[str, Subtitle]:
+    rows = await session.execute(sa.select(Subtitle).where(Subtitle.run_id == run_id))
+    return {subtitle.language: subtitle for subtitle in rows.scalars()}
+
+
+def _cues(subtitle: Subtitle) -> list[Cue]:
+    return [Cue(c["start"], c["end"], c["text"]) for c in subtitle.cues]
 
 
 async def subtitle_languages(session: AsyncSession, video: Video) -> list[str]:
@@ -188,26 +199,23 @@ async def export_zip(
     if fmt not in ("markdown", "mdx"):
         raise Invalid("The export format must be markdown or mdx.")
     video = await videos.get(session, actor, video_id)
-    _require_docs(video)
+    run_id = _require_docs(video)
     extension = "md" if fmt == "markdown" else "mdx"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for language in await published_languages(session, video):
-            for article in await articles(session, actor, video.id, language):
-                body = article.content_markdown.replace("](screenshots/", "](../screenshots/")
-                if fmt == "mdx":
-                    front = f'---\ntitle: "{article.title.replace(chr(34), chr(39))}"\n---\n\n'
-                    body = front + to_mdx(body)
-                archive.writestr(
-                    f"{language}/{article.order + 1:02d}-{article.slug}.{extension}", body
-                )
-        for language in await subtitle_languages(session, video):
-            _, cues = await subtitle_cues(session, actor, video.id, language)
+        for article in await _published_articles(session, video.id, run_id, None):
+            body = article.content_markdown.replace("](screenshots/", "](../screenshots/")
+            if fmt == "mdx":
+                front = f'---\ntitle: "{article.title.replace(chr(34), chr(39))}"\n---\n\n'
+                body = front + to_mdx(body)
+            archive.writestr(
+                f"{article.language}/{article.order + 1:02d}-{article.slug}.{extension}", body
+            )
+        for language, subtitle in sorted((await _subtitles_by_language(session, run_id)).items()):
+            cues = _cues(subtitle)
             archive.writestr(f"subtitles/{language}.vtt", to_webvtt(cues))
             archive.writestr(f"subtitles/{language}.srt", to_srt(cues))
-        shots = await session.execute(
-            sa.select(Screenshot).where(Screenshot.run_id == video.docs_run_id)
-        )
+        shots = await session.execute(sa.select(Screenshot).where(Screenshot.run_id == run_id))
         for shot in shots.scalars():
             size = storage.size(shot.storage_path)
             if size is None:
