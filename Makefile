@@ -11,12 +11,13 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # constraints.txt locks every package (direct and indirect) to the versions tested.
+# The argos extra lets Argos Translate packages installed on this machine be used.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[argos]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[argos,test]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -6,6 +6,7 @@ data directory; with it (PostgreSQL 15 in CI), a fresh database is created there
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import signal
@@ -17,7 +18,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -129,17 +132,23 @@ def unique_email(prefix: str = "user") -> str:
 PASSWORD = "correct horse battery"
 
 
+def sign_up(base_url: str, prefix: str = "user") -> httpx.Client:
+    """A new user signed up on the server at `base_url`; a client holding their session."""
+    client = httpx.Client(base_url=base_url, timeout=60)
+    email = unique_email(prefix)
+    answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    assert answer.status_code == 201, answer.text
+    client.email = email  # type: ignore[attr-defined]
+    client.user_id = answer.json()["user_id"]  # type: ignore[attr-defined]
+    client.org_id = answer.json()["org_id"]  # type: ignore[attr-defined]
+    return client
+
+
 def _user_factory(base_url: str) -> Iterator[Callable[..., httpx.Client]]:
     clients: list[httpx.Client] = []
 
     def make(prefix: str = "user") -> httpx.Client:
-        client = httpx.Client(base_url=base_url, timeout=60)
-        email = unique_email(prefix)
-        answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-        assert answer.status_code == 201, answer.text
-        client.email = email  # type: ignore[attr-defined]
-        client.user_id = answer.json()["user_id"]  # type: ignore[attr-defined]
-        client.org_id = answer.json()["org_id"]  # type: ignore[attr-defined]
+        client = sign_up(base_url, prefix)
         clients.append(client)
         return client
 
@@ -219,18 +228,39 @@ def cancel_leftover_jobs(db_url: str) -> None:
         )
 
 
+@contextmanager
+def worker_group(urls: DatabaseUrls, *, start: bool, **env: str) -> Iterator[WorkerProcesses]:
+    """Workers for this module's jobs only; with `start`, one is running, its environment
+    changed by `env` (REELDOCS_PROVIDER=gemini, say)."""
+    cancel_leftover_jobs(urls.libpq)
+    group = WorkerProcesses(urls)
+    if start:
+        group.start(**env)
+    try:
+        yield group
+    finally:
+        group.stop_all()
+
+
+@contextmanager
+def configured_server(
+    settings: Settings, urls: DatabaseUrls, **changes: Any
+) -> Iterator[LiveServer]:
+    """A live server without a worker, its settings changed by `changes`."""
+    server = LiveServer(dataclasses.replace(settings, **changes), urls, run_worker=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def workers(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
-    cancel_leftover_jobs(db_urls.libpq)
-    group = WorkerProcesses(db_urls)
-    yield group
-    group.stop_all()
+    with worker_group(db_urls, start=False) as group:
+        yield group
 
 
 @pytest.fixture(scope="module")
 def module_worker(db_urls: DatabaseUrls) -> Iterator[WorkerProcesses]:
-    cancel_leftover_jobs(db_urls.libpq)
-    group = WorkerProcesses(db_urls)
-    group.start()
-    yield group
-    group.stop_all()
+    with worker_group(db_urls, start=True) as group:
+        yield group

@@ -125,9 +125,11 @@ def _report_missing_tools(settings: Settings) -> None:
         )
     if not any(option.translate for option in language_options(settings)):
         _logger.warning(
-            "Apertium is not installed, so Reeldocs offers English docs only. For offline "
-            "translations install Debian's apertium with apertium-eng-spa, apertium-eng-cat, "
-            "apertium-en-gl and apertium-eo-en (scripts/install-system-packages.sh)."
+            "Neither Apertium nor an Argos Translate package is installed, so Reeldocs offers "
+            "English docs only. For offline translations install Debian's apertium with "
+            "apertium-eng-spa, apertium-eng-cat, apertium-en-gl and apertium-eo-en "
+            "(scripts/install-system-packages.sh), or Argos packages with argospm "
+            "(see REELDOCS_ARGOS_PACKAGES_DIR)."
         )
 
 

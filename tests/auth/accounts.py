@@ -25,17 +25,3 @@ def csrf_headers(client: httpx.Client) -> dict[str, str]:
     answer = client.get("/api/auth/session")
     assert answer.status_code == 200, answer.text
     return {"X-CSRF-Token": answer.json()["csrf_token"]}
-
-
-def sign_up(base_url: str, prefix: str = "user") -> httpx.Client:
-    """A new user's client (the caller closes it), for fixtures wider than one test."""
-    from tests.conftest import PASSWORD, unique_email
-
-    client = httpx.Client(base_url=base_url, timeout=60)
-    email = unique_email(prefix)
-    answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
-    assert answer.status_code == 201, answer.text
-    client.email = email  # type: ignore[attr-defined]
-    client.user_id = answer.json()["user_id"]  # type: ignore[attr-defined]
-    client.org_id = answer.json()["org_id"]  # type: ignore[attr-defined]
-    return client

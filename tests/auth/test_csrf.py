@@ -10,8 +10,9 @@ import pytest
 from reeldocs.core import security
 from reeldocs.core.security import SESSION_COOKIE
 from reeldocs.core.settings import Settings
-from tests.auth.accounts import email_of, sign_up, user_id_of
+from tests.auth.accounts import email_of, user_id_of
 from tests.auth.expect import assert_error
+from tests.conftest import sign_up
 
 
 def csrf_of(client: httpx.Client) -> str:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.auth.accounts import csrf_headers, email_of, org_id_of, sign_up, user_id_of
+from tests.auth.accounts import csrf_headers, email_of, org_id_of, user_id_of
 from tests.auth.expect import assert_error
-from tests.conftest import unique_email
+from tests.conftest import sign_up, unique_email
 
 
 @dataclass

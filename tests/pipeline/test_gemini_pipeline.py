@@ -9,10 +9,10 @@ is configured, so it offers the languages the Gemini path can write and translat
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,11 @@ from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_srt, parse_webvtt
 from reeldocs.providers.markdown_text import translate_markdown_runs
 from tests.conftest import (
-    PASSWORD,
     LiveServer,
     WorkerProcesses,
-    cancel_leftover_jobs,
-    unique_email,
+    configured_server,
+    sign_up,
+    worker_group,
 )
 from tests.providers.fake_gemini import (
     FakeGemini,
@@ -86,10 +86,12 @@ def document_answer(prompt: str) -> dict[str, Any]:
         "chapters": [
             {
                 "title": "Open the settings",
-                "sections": [{
-                    "title": "Open the settings",
-                    "markdown": f"Open the settings page from the menu [video:00:01].{image}",
-                }],
+                "sections": [
+                    {
+                        "title": "Open the settings",
+                        "markdown": f"Open the settings page from the menu [video:00:01].{image}",
+                    }
+                ],
             },
             {
                 "title": "Back up and save",
@@ -150,34 +152,31 @@ def fake() -> Iterator[FakeGemini]:
 def gemini_server(
     settings: Settings, db_urls: DatabaseUrls, fake: FakeGemini
 ) -> Iterator[LiveServer]:
-    configured = dataclasses.replace(
-        settings, provider="gemini", gemini_api_key=fake.api_key, gemini_base_url=fake.base_url
-    )
-    server = LiveServer(configured, db_urls, run_worker=False).start()
-    yield server
-    server.stop()
+    with configured_server(
+        settings,
+        db_urls,
+        provider="gemini",
+        gemini_api_key=fake.api_key,
+        gemini_base_url=fake.base_url,
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def gemini_worker(db_urls: DatabaseUrls, fake: FakeGemini) -> Iterator[WorkerProcesses]:
-    cancel_leftover_jobs(db_urls.libpq)
-    group = WorkerProcesses(db_urls)
-    group.start(
+    with worker_group(
+        db_urls,
+        start=True,
         REELDOCS_PROVIDER="gemini",
         GEMINI_API_KEY=fake.api_key,
         REELDOCS_GEMINI_BASE_URL=fake.base_url,
-    )
-    yield group
-    group.stop_all()
+    ) as group:
+        yield group
 
 
 @pytest.fixture(scope="module")
 def api(gemini_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=gemini_server.url, timeout=60) as session:
-        answer = session.post(
-            "/api/auth/signup", json={"email": unique_email("gemini"), "password": PASSWORD}
-        )
-        assert answer.status_code == 201, answer.text
+    with closing(sign_up(gemini_server.url, "gemini")) as session:
         client = bearer_client(session)
     yield client
     client.close()
@@ -232,7 +231,9 @@ def key_refused(
     gemini_worker: WorkerProcesses,
 ) -> FinishedJob:
     refusal = api_error(
-        403, "API key expired. Please renew the API key.", "PERMISSION_DENIED",
+        403,
+        "API key expired. Please renew the API key.",
+        "PERMISSION_DENIED",
         reason="API_KEY_INVALID",
     )
     return run_job(api, fake, project, video_file, ModelScript(), refusal)

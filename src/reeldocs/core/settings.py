@@ -62,6 +62,7 @@ class Settings:
     s3_endpoint_url: str | None
     gemini_base_url: str | None = None
     job_max_attempts: int = 3
+    argos_packages_dir: str | None = None
 
     @property
     def embedded_database(self) -> bool:
@@ -117,6 +118,7 @@ def load_settings() -> Settings:
         s3_endpoint_url=_env("REELDOCS_S3_ENDPOINT_URL"),
         gemini_base_url=_env("REELDOCS_GEMINI_BASE_URL"),
         job_max_attempts=_env_int("REELDOCS_JOB_MAX_ATTEMPTS", 3),
+        argos_packages_dir=_env("REELDOCS_ARGOS_PACKAGES_DIR"),
     )
 
 

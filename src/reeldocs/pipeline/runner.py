@@ -98,7 +98,11 @@ async def claim(runtime: WorkerRuntime, job_id: uuid.UUID) -> Claim | None:
                 WHERE id = :id
                 """
             ).bindparams(sa.bindparam("providers", type_=sa.JSON)),
-            {"id": job_id, "attempt": attempt, "providers": runtime.providers.names()},
+            {
+                "id": job_id,
+                "attempt": attempt,
+                "providers": runtime.providers.names(list(job["languages"])),
+            },
         )
         return Claim(
             job={**job, "attempt": attempt},

@@ -204,6 +204,17 @@ def translate_markdown_runs(
     return "".join(output)
 
 
+def translate_text_lines(
+    lines: list[str], translate_texts: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """Subtitle lines one for one: each flattened to one line; blank ones stay blank and
+    are not sent to `translate_texts`, which gets the others in one call."""
+    flattened = [" ".join(line.split()) for line in lines]
+    to_translate = [line for line in flattened if line]
+    translated = iter(translate_texts(to_translate) if to_translate else [])
+    return [next(translated) if line else "" for line in flattened]
+
+
 def check_translation(source_md: str, translated_md: str) -> str | None:
     """A sentence describing what a translation broke, or None when it kept everything.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol, runtime_checkable
 
 from reeldocs.core.settings import Settings
 from reeldocs.providers.base import ProviderError, Translator, Understanding, Writer
@@ -54,16 +55,33 @@ class LanguageOption:
     translate: bool
 
 
+@runtime_checkable
+class EngineChoosingTranslator(Protocol):
+    """A translator made of several engines that can tell which one serves a language pair."""
+
+    def engine_for(self, source: str, target: str) -> str | None: ...
+
+
 @dataclass
 class ProviderSet:
     understanding: Understanding
     writer: Writer
     translator: Translator | None
 
-    def names(self) -> dict[str, str]:
+    def names(self, languages: list[str] | None = None) -> dict[str, str]:
+        """Which providers run; with several translation engines, also which engine
+        translates into each language (`translating_<code>`), of `languages` if given."""
         names = {"understanding": self.understanding.name, "writing": self.writer.name}
         if self.translator is not None:
             names["translating"] = self.translator.name
+        if isinstance(self.translator, EngineChoosingTranslator):
+            for source in self.writer.languages():
+                for target in self.translator.targets(source):
+                    if languages is not None and target not in languages[1:]:
+                        continue
+                    engine = self.translator.engine_for(source, target)
+                    if engine is not None:
+                        names.setdefault(f"translating_{target}", engine)
         return names
 
     def spoken_languages(self) -> list[str]:
@@ -100,11 +118,22 @@ def _offline_understanding(settings: Settings) -> Understanding:
     return PocketsphinxUnderstanding()
 
 
-def _offline_translator() -> Translator | None:
-    from reeldocs.providers.offline.translate import ApertiumTranslator
+def _offline_translator(settings: Settings) -> Translator | None:
+    """Argos packages where installed, Apertium for the other languages, or no translator."""
+    from reeldocs.providers.offline.argos import ArgosTranslator, default_packages_dir
+    from reeldocs.providers.offline.translate import ApertiumTranslator, OfflineTranslator
 
-    translator = ApertiumTranslator()
-    return translator if translator.targets("en") else None
+    argos = ArgosTranslator(
+        default_packages_dir(settings.argos_packages_dir),
+        configured=settings.argos_packages_dir is not None,
+    )
+    apertium = ApertiumTranslator()
+    if not argos.packages:
+        return apertium if apertium.targets("en") else None
+    engines: list[Translator] = [argos]
+    if apertium.targets("en"):
+        engines.append(apertium)
+    return OfflineTranslator(engines)
 
 
 def build_providers(settings: Settings) -> ProviderSet:
@@ -139,7 +168,9 @@ def build_providers(settings: Settings) -> ProviderSet:
         return ProviderSet(_offline_understanding(settings), remote, remote)
     from reeldocs.providers.offline.writer import ExtractiveWriter
 
-    return ProviderSet(_offline_understanding(settings), ExtractiveWriter(), _offline_translator())
+    return ProviderSet(
+        _offline_understanding(settings), ExtractiveWriter(), _offline_translator(settings)
+    )
 
 
 @lru_cache(maxsize=4)

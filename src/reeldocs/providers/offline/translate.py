@@ -16,8 +16,8 @@ import shutil
 import subprocess
 from functools import cached_property
 
-from reeldocs.providers.base import ProviderError
-from reeldocs.providers.markdown_text import translate_markdown_runs
+from reeldocs.providers.base import ProviderError, Translator
+from reeldocs.providers.markdown_text import translate_markdown_runs, translate_text_lines
 
 # Apertium names languages with ISO 639-3 codes in most pairs and 639-1 in older ones.
 _ISO3_TO_ISO1 = {
@@ -66,10 +66,7 @@ class ApertiumTranslator:
 
     def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
         mode = self._mode_for(source, target)
-        flattened = [" ".join(line.split()) for line in lines]
-        to_translate = [line for line in flattened if line]
-        translated = iter(self._translate(to_translate, mode) if to_translate else [])
-        return [next(translated) if line else "" for line in flattened]
+        return translate_text_lines(lines, lambda texts: self._translate(texts, mode))
 
     @cached_property
     def _modes(self) -> dict[tuple[str, str], str]:
@@ -232,3 +229,46 @@ def _tidy(text: str) -> str:
     text = " ".join(text.split())
     text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
     return _SPACE_AFTER_OPENING.sub("", text)
+
+
+class OfflineTranslator:
+    """Several offline engines behind one translator: for each language pair, the first
+    engine that covers it translates (Argos packages before Apertium, say).
+
+    `name` joins the engines' names; `engine_for` tells which one translates a given pair,
+    so a job can record it per language.
+    """
+
+    def __init__(self, engines: list[Translator]) -> None:
+        self._engines = engines
+        self.name = "+".join(engine.name for engine in engines)
+
+    def targets(self, source_language: str) -> list[str]:
+        return sorted({t for engine in self._engines for t in engine.targets(source_language)})
+
+    def engine_for(self, source: str, target: str) -> str | None:
+        engine = self._engine(source, target)
+        return engine.name if engine is not None else None
+
+    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+        return self._chosen(source, target).translate_markdown(markdown, source, target)
+
+    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
+        return self._chosen(source, target).translate_lines(lines, source, target)
+
+    def _engine(self, source: str, target: str) -> Translator | None:
+        return next(
+            (engine for engine in self._engines if target.lower() in engine.targets(source)),
+            None,
+        )
+
+    def _chosen(self, source: str, target: str) -> Translator:
+        engine = self._engine(source, target)
+        if engine is None:
+            available = ", ".join(self.targets(source)) or "none"
+            raise ProviderError(
+                f"No offline translator on this server can translate {_language_name(source)} "
+                f"into {_language_name(target)}. Install an Argos Translate package or an "
+                f"Apertium language pair for it, or pick one of: {available}."
+            )
+        return engine
