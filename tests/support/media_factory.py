@@ -273,6 +273,31 @@ def make_slides_with_webcam_bubble(
     return path
 
 
+def make_typing_video(
+    path: Path,
+    texts: list[str],
+    seconds_each: float,
+    size: tuple[int, int] = (1280, 720),
+    font_size: int = 12,
+    fps: int = 10,
+) -> Path:
+    """Small interface text in one corner of a still screen, changed every `seconds_each`:
+    like a form being filled in, a change far too small to be a scene cut."""
+    path = Path(path)
+    writer = _MediaWriter(path, size, fps, "h264", with_audio=False)
+    font = ImageFont.load_default(size=font_size)
+    for text in texts:
+        picture = Image.new("RGB", size, BACKGROUND)
+        draw = ImageDraw.Draw(picture)
+        draw.rectangle(
+            (size[0] // 12 - 6, size[1] // 7 - 6, size[0] // 3, size[1] // 7 + 20), outline=INK
+        )
+        draw.text((size[0] // 12, size[1] // 7), text, font=font, fill=INK)
+        writer.add_picture(picture, round(seconds_each * fps))
+    writer.close()
+    return path
+
+
 def make_static_video(
     path: Path, seconds: float, size: tuple[int, int] = (320, 180), fps: int = 10
 ) -> Path:

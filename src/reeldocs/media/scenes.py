@@ -47,8 +47,8 @@ class SceneDetectionSettings:
     changed_share_for_cut: float = 0.01
     motion_memory_seconds: float = 1.0
     minimum_scene_seconds: float = 1.0
-    # FFmpeg threading: "AUTO" uses every core; "SLICE" is nearly single-threaded for most
-    # H.264 and wastes no CPU on coordination when other work already keeps the cores busy.
+    # FFmpeg threading: "AUTO" uses every core; "NONE" decodes on one thread and wastes no
+    # CPU on coordination (about a tenth less here) when other work keeps the cores busy.
     decoder_thread_type: str = "AUTO"
 
 
@@ -70,26 +70,47 @@ def detect_scenes(
     `probe` would refuse.
     """
     duration = probe(video_path).duration_seconds
-    cuts = _find_cuts(Path(video_path), duration, on_progress, should_stop, settings)
+    detector = CutDetector(settings, duration)
+    for sample in sample_frames(Path(video_path), duration, on_progress, should_stop, settings):
+        detector.add_sample(sample.seconds, sample.thumbnail)
+    return scenes_between(detector.cuts, duration)
+
+
+def scenes_between(cuts: list[float], duration: float) -> list[Scene]:
     bounds = [0.0, *cuts, duration]
     return [Scene(start=start, end=end) for start, end in zip(bounds, bounds[1:], strict=False)]
 
 
-def _find_cuts(
+@dataclass(frozen=True)
+class Sample:
+    seconds: float  # from the start of the video, as players show it
+    frame: av.VideoFrame
+    thumbnail: np.ndarray  # small grey picture, settings.thumbnail_size
+
+
+def sample_frames(
     video_path: Path,
     duration: float,
     on_progress: ProgressCallback | None,
     should_stop: StopCheck | None,
-    settings: SceneDetectionSettings,
-) -> list[float]:
-    detector = _CutDetector(settings, duration)
-    sample_interval = 1.0 / settings.samples_per_second
+    settings: SceneDetectionSettings = DEFAULT_SETTINGS,
+    *,
+    full_quality: bool = False,
+) -> Iterator[Sample]:
+    """A few frames a second (settings.samples_per_second), in order, with their thumbnails.
+
+    The samples are the first decoded frames at or after the points of a fixed grid
+    (k / samples_per_second): whole seconds are on it, and they are the moments
+    `[video:MM:SS]` references can name. `full_quality` keeps FFmpeg's deblocking filter,
+    for frames that become screenshots; without it the frames only serve analysis.
+    """
+    rate = settings.samples_per_second
     width, height = settings.thumbnail_size
     with open_media(video_path) as container:
         stream = first_video_stream(container)
         if stream is None:
             raise MediaError(f"{NOT_READABLE}: it contains no video stream.")
-        use_fast_decoding(stream, settings.decoder_thread_type)
+        use_fast_decoding(stream, settings.decoder_thread_type, deblock=full_quality)
         # One reformatter for the whole video: creating its scaler per frame costs milliseconds.
         shrinker = VideoReformatter()
         origin = timeline_origin(container)
@@ -102,18 +123,17 @@ def _find_cuts(
             seconds = frame.time - origin
             if seconds + 1e-6 < next_sample_at:
                 continue
-            next_sample_at = seconds + sample_interval
+            next_sample_at = (math.floor(seconds * rate + 1e-6) + 1) / rate
             thumbnail = shrinker.reformat(
                 frame, width=width, height=height, format="gray", interpolation="AREA"
             ).to_ndarray()
-            detector.add_sample(seconds, thumbnail)
+            yield Sample(seconds, frame, thumbnail)
             if should_stop is not None and time.monotonic() - stop_asked_at >= _ASK_STOP_EVERY:
                 stop_asked_at = time.monotonic()
                 if should_stop():
                     raise Cancelled("Scene detection was stopped.")
             progress.reached(seconds)
     progress.finished()
-    return detector.cuts
 
 
 def _decoded_frames(
@@ -130,7 +150,7 @@ def _decoded_frames(
                 yield frame
 
 
-class _CutDetector:
+class CutDetector:
     """Compares each sample with the one before; remembers where the picture was moving."""
 
     def __init__(self, settings: SceneDetectionSettings, duration: float) -> None:
