@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import signal
 import tempfile
+import threading
 import time
 import wave
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pytest
 from reeldocs.providers.base import Cancelled, MediaContext, ProviderError, Scene, Word
 from reeldocs.providers.offline.speech import (
     SAMPLE_RATE,
+    DecoderPool,
     PocketsphinxUnderstanding,
     build_segments,
     describe_scene,
@@ -211,6 +214,62 @@ def test_cancelling_during_recognition_stops_the_workers_quickly(
     assert speech_workdirs() <= workdirs_before
 
 
+def test_recognition_processes_stay_loaded_for_the_next_video(
+    spoken_audio: SpokenAudio, tmp_path: Path
+) -> None:
+    pool = DecoderPool(tmp_path, idle_seconds=60)
+    provider = PocketsphinxUnderstanding(pool=pool)
+    children_before = child_pids()
+    try:
+        first = provider.understand(media_for(spoken_audio.path, spoken_audio.duration))
+        loaded = child_pids() - children_before
+        assert len(loaded) == 2 and pool.idle_count() == 2
+
+        second = provider.understand(media_for(spoken_audio.path, spoken_audio.duration))
+        assert child_pids() - children_before == loaded  # the same two, no new ones
+        assert [s.spoken_content for s in second] == [s.spoken_content for s in first]
+    finally:
+        pool.close()
+    assert child_pids() <= children_before
+
+
+def test_idle_recognition_processes_are_stopped_after_a_while(
+    spoken_audio: SpokenAudio, tmp_path: Path
+) -> None:
+    pool = DecoderPool(tmp_path, idle_seconds=0.5)
+    children_before = child_pids()
+    PocketsphinxUnderstanding(pool=pool).understand(
+        media_for(spoken_audio.path, spoken_audio.duration)
+    )
+    assert pool.idle_count() == 2
+    deadline = time.monotonic() + 5
+    while (pool.idle_count() or child_pids() - children_before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.idle_count() == 0
+    assert child_pids() <= children_before
+
+
+def test_scenes_still_being_found_are_waited_for(spoken_audio: SpokenAudio) -> None:
+    cut = (spoken_audio.phrase_spans[1][1] + spoken_audio.phrase_spans[2][0]) / 2
+    scenes: Future[list[Scene]] = Future()
+    media = media_for(spoken_audio.path, spoken_audio.duration)
+    media.scenes = scenes
+    timer = threading.Timer(
+        0.3, scenes.set_result, [[Scene(0.0, cut), Scene(cut, spoken_audio.duration)]]
+    )
+    timer.start()
+    segments = PocketsphinxUnderstanding().understand(media)
+    assert segments and all(s.end_time <= cut or s.start_time >= cut for s in segments)
+    assert {s.visual_context.split(" (")[0] for s in segments} == {"Scene 1 of 2", "Scene 2 of 2"}
+
+    failed: Future[list[Scene]] = Future()
+    failed.set_exception(Cancelled("Scene analysis was stopped."))
+    media = media_for(spoken_audio.path, spoken_audio.duration)
+    media.scenes = failed
+    with pytest.raises(Cancelled):
+        PocketsphinxUnderstanding().understand(media)
+
+
 def test_audio_in_another_format_is_converted_first(tmp_path: Path) -> None:
     # espeak-ng's own 22.05 kHz output, with silence around it: not what extraction writes.
     silence = np.zeros(SPEECH_RATE, dtype=np.int16)
@@ -265,7 +324,12 @@ def test_a_worker_failure_becomes_a_provider_error(
     children_before = child_pids()
     with pytest.raises(ProviderError, match="speech recogniser failed"):
         recognise_regions(
-            tmp_path / "gone.wav", regions, total, lambda d, t: None, workers=1, log_dir=tmp_path
+            tmp_path / "gone.wav",
+            regions,
+            total,
+            lambda d, t: None,
+            workers=1,
+            pool=DecoderPool(tmp_path),
         )
     assert child_pids() <= children_before
 
@@ -282,7 +346,12 @@ def test_a_killed_worker_becomes_a_retryable_provider_error(
 
     with pytest.raises(ProviderError, match="stopped unexpectedly") as failure:
         recognise_regions(
-            spoken_audio.path, regions, total, kill_the_workers, workers=2, log_dir=tmp_path
+            spoken_audio.path,
+            regions,
+            total,
+            kill_the_workers,
+            workers=2,
+            pool=DecoderPool(tmp_path),
         )
     assert failure.value.transient
     assert child_pids() <= children_before

@@ -3,6 +3,8 @@
 import random
 import re
 import shutil
+import subprocess
+from typing import Any
 
 import pytest
 
@@ -229,6 +231,30 @@ def test_apertium_translates_an_article_keeping_code_and_references() -> None:
     assert len(changed) >= 0.8 * len(source_lines) - 2  # all prose lines, not code or images
     assert re.search(r"\b(el|la|los|las|de|y|para)\b", translated)
     assert "**" in translated and translated.count("**") == source.count("**")
+
+
+@needs_apertium
+def test_apertium_translates_several_articles_in_one_run_as_it_would_each_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    articles = [
+        writer_article(),
+        "# Invite your team\n\nOpen the **settings** page [video:0:42].\n",
+    ]
+    translator = ApertiumTranslator()
+    alone = [translator.translate_markdown(article, "en", "es") for article in articles]
+    started: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        started.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    together = translator.translate_documents(articles, "en", "es")
+
+    assert together == alone
+    assert len(started) == 1  # one Apertium process for both articles
 
 
 @needs_apertium

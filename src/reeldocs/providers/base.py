@@ -9,6 +9,7 @@ retried step can simply call it again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -85,10 +86,20 @@ class MediaContext:
     audio_path: Path | None
     duration: float
     mime: str
-    scenes: list[Scene]
+    # The pipeline finds scenes while speech is recognised: then this is a Future.
+    scenes: list[Scene] | Future[list[Scene]]
     source_language: str | None
     # called with (seconds_done, seconds_total); raises Cancelled when the job must stop
     progress: Callable[[float, float], None] = lambda done, total: None
+
+    def known_scenes(self) -> list[Scene]:
+        """The video's scenes, waiting for them if they are still being found.
+
+        Raises whatever stopped the scene analysis (a damaged video, a cancelled job).
+        """
+        if isinstance(self.scenes, Future):
+            return self.scenes.result()
+        return self.scenes
 
 
 class Understanding(Protocol):
@@ -122,6 +133,11 @@ class Translator(Protocol):
 
     def translate_markdown(self, markdown: str, source: str, target: str) -> str:
         """Translate text runs only: structure, code and [video:] references stay byte-identical."""
+        ...
+
+    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+        """`translate_markdown` for several documents, one for one; an engine may do them
+        together (one Apertium process for all of a video's articles)."""
         ...
 
     def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:

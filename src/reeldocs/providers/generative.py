@@ -427,6 +427,10 @@ class GenerativeDocsProvider:
                 raise ProviderError(error.message) from error.__cause__
             raise
 
+    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+        # One request per document: a model's answer has a length limit.
+        return [self.translate_markdown(markdown, source, target) for markdown in markdowns]
+
     def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
         if source == target:
             return list(lines)

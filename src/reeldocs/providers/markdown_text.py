@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reeldocs.docs.references import VIDEO_REFERENCE_PATTERN
+from reeldocs.providers.base import ProviderError
 
 PieceKind = Literal["text", "code", "reference", "url", "markup"]
 
@@ -183,10 +184,23 @@ def translate_markdown_runs(
     `translate_texts` gets every run (stripped, one line each) and must answer with as many
     strings, in order. Line breaks in an answer become spaces so the document keeps its lines.
     """
-    pieces = split_markdown(markdown, protect_emphasis=protect_emphasis)
-    runs = [piece.text for piece in pieces if piece.translatable]
+    return translate_markdown_documents(
+        [markdown], translate_texts, protect_emphasis=protect_emphasis
+    )[0]
+
+
+def translate_markdown_documents(
+    markdowns: list[str],
+    translate_texts: Callable[[list[str]], list[str]],
+    *,
+    protect_emphasis: bool = False,
+) -> list[str]:
+    """`translate_markdown_runs` for several documents with one call of `translate_texts`:
+    an engine that starts slowly starts once for all of them."""
+    documents = [split_markdown(md, protect_emphasis=protect_emphasis) for md in markdowns]
+    runs = [piece.text for pieces in documents for piece in pieces if piece.translatable]
     if not runs:
-        return markdown
+        return list(markdowns)
     translated = translate_texts(list(runs))
     if len(translated) != len(runs):
         raise ValueError(
@@ -194,14 +208,17 @@ def translate_markdown_runs(
             "the translation cannot be put back into the document."
         )
     answers = iter(translated)
-    output: list[str] = []
-    for piece in pieces:
-        if not piece.translatable:
-            output.append(piece.text)
-            continue
-        answer = " ".join(next(answers).split())
-        output.append(answer if answer else piece.text)
-    return "".join(output)
+    results: list[str] = []
+    for pieces in documents:
+        output: list[str] = []
+        for piece in pieces:
+            if not piece.translatable:
+                output.append(piece.text)
+                continue
+            answer = " ".join(next(answers).split())
+            output.append(answer if answer else piece.text)
+        results.append("".join(output))
+    return results
 
 
 def translate_text_lines(
@@ -401,3 +418,26 @@ def _prose_sentences(pieces: list[MarkdownPiece]) -> list[str]:
 
 def _normalise(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+class TextRunTranslator:
+    """The Translator methods for an engine that translates plain text runs in batches:
+    a subclass says how to translate a batch for a language pair (`_text_translator`)."""
+
+    def _text_translator(self, source: str, target: str) -> Callable[[list[str]], list[str]]:
+        raise NotImplementedError
+
+    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+        return self.translate_documents([markdown], source, target)[0]
+
+    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+        translate = self._text_translator(source, target)
+        try:
+            # Emphasis markers stay out of the runs: engines that translate plain sentences
+            # drop, move or space them.
+            return translate_markdown_documents(markdowns, translate, protect_emphasis=True)
+        except ValueError as error:  # a run count mismatch: nothing sensible to put back
+            raise ProviderError(str(error)) from error
+
+    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
+        return translate_text_lines(lines, self._text_translator(source, target))

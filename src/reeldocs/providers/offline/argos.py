@@ -19,13 +19,14 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from reeldocs.providers.base import ProviderError
-from reeldocs.providers.markdown_text import translate_markdown_runs, translate_text_lines
+from reeldocs.providers.markdown_text import TextRunTranslator
 from reeldocs.providers.registry import language_name
 
 _logger = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ _LOADED_MODELS: dict[Path, _LoadedModel] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-class ArgosTranslator:
+class ArgosTranslator(TextRunTranslator):
     """Translator running the Argos packages installed in one folder; offers none without any."""
 
     name = "argos"
@@ -223,20 +224,9 @@ class ArgosTranslator:
         source = source_language.lower()
         return sorted(target for (src, target) in self.packages if src == source)
 
-    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+    def _text_translator(self, source: str, target: str) -> Callable[[list[str]], list[str]]:
         package = self._package_for(source, target)
-        try:
-            # Emphasis markers stay out of the runs: a model trained on plain sentences drops
-            # or moves them.
-            return translate_markdown_runs(
-                markdown, lambda runs: self._translate(runs, package), protect_emphasis=True
-            )
-        except ValueError as error:
-            raise ProviderError(str(error)) from error
-
-    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
-        package = self._package_for(source, target)
-        return translate_text_lines(lines, lambda texts: self._translate(texts, package))
+        return lambda texts: self._translate(texts, package)
 
     def _package_for(self, source: str, target: str) -> ArgosPackage:
         package = self.packages.get((source.lower(), target.lower()))

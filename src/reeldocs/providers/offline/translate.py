@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import cached_property
 
 from reeldocs.providers.base import ProviderError, Translator
-from reeldocs.providers.markdown_text import translate_markdown_runs, translate_text_lines
+from reeldocs.providers.markdown_text import TextRunTranslator
 
 # Apertium names languages with ISO 639-3 codes in most pairs and 639-1 in older ones.
 _ISO3_TO_ISO1 = {
@@ -42,7 +43,7 @@ _SPACE_AFTER_OPENING = re.compile(r"(?<=[(¿¡«\[])\s+")
 _WORDS_PER_SECOND_FLOOR = 500  # a generous time limit: Apertium does ~10,000 words/s here
 
 
-class ApertiumTranslator:
+class ApertiumTranslator(TextRunTranslator):
     """Translator that runs the installed Apertium pairs; offers nothing when none is installed."""
 
     name = "apertium"
@@ -55,18 +56,9 @@ class ApertiumTranslator:
         source = source_language.lower()
         return sorted({target for (src, target) in self._modes if src == source})
 
-    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+    def _text_translator(self, source: str, target: str) -> Callable[[list[str]], list[str]]:
         mode = self._mode_for(source, target)
-        try:
-            return translate_markdown_runs(
-                markdown, lambda runs: self._translate(runs, mode), protect_emphasis=True
-            )
-        except ValueError as error:  # a run count mismatch: nothing sensible to put back
-            raise ProviderError(str(error)) from error
-
-    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
-        mode = self._mode_for(source, target)
-        return translate_text_lines(lines, lambda texts: self._translate(texts, mode))
+        return lambda texts: self._translate(texts, mode)
 
     @cached_property
     def _modes(self) -> dict[tuple[str, str], str]:
@@ -252,6 +244,9 @@ class OfflineTranslator:
 
     def translate_markdown(self, markdown: str, source: str, target: str) -> str:
         return self._chosen(source, target).translate_markdown(markdown, source, target)
+
+    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+        return self._chosen(source, target).translate_documents(markdowns, source, target)
 
     def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
         return self._chosen(source, target).translate_lines(lines, source, target)

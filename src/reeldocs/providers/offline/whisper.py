@@ -169,5 +169,5 @@ class WhisperUnderstanding:
         words = [words[index] for index in order]
         spoken = [spoken[index] for index in order]
         return build_segments(
-            words, media.scenes, lambda first, last: "".join(spoken[first:last]).strip()
+            words, media.known_scenes(), lambda first, last: "".join(spoken[first:last]).strip()
         )
