@@ -95,11 +95,17 @@ def main() -> None:
         (long_key, f"{minutes} min 640×360"),
     ):
         figures = pipeline[key]
+        spread = (
+            f", the median of {figures['jobs']} jobs, which ran at "
+            f"{figures['times_real_time_range'][0]}–{figures['times_real_time_range'][1]}×"
+            if figures["jobs"] > 1
+            else ""
+        )
         rows.append(
             (
                 f"offline pipeline en+es, {label}",
                 f"{figures['times_real_time']}× real time "
-                f"({figures['processing_seconds']} s), "
+                f"({figures['processing_seconds']} s{spread}), "
                 f"{figures['cpu_seconds_per_second']} CPU s per s, "
                 f"peak {figures['peak_rss_mb']} MB, {figures['status']} (in a worker "
                 f"whose first job, a 5 s clip, took {figures['warm_up_job_seconds']} s)",

@@ -8,9 +8,15 @@ finds it either complete, and skips it, or absent, and makes it; unique keys on
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import shutil
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +26,22 @@ from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import Cue, build_source_cues, translate_cues
 from reeldocs.media import ocr
+from reeldocs.media.analysis import VideoAnalysis, analyse_video
 from reeldocs.media.audio import extract_audio
+from reeldocs.media.errors import MediaError
 from reeldocs.media.frames import grab_frames, screenshot_name
-from reeldocs.media.scenes import detect_scenes
+from reeldocs.media.scenes import DEFAULT_SETTINGS
 from reeldocs.pipeline.context import RunContext
 from reeldocs.pipeline.documents import ArticleDraft, article_title, render_markdown
-from reeldocs.providers.base import MediaContext, ProviderError, Scene, Segment, Word
+from reeldocs.providers.base import (
+    Cancelled,
+    MediaContext,
+    ProviderError,
+    Scene,
+    Segment,
+    Translator,
+    Word,
+)
 from reeldocs.providers.markdown_text import check_translation
 from reeldocs.providers.registry import language_name
 from reeldocs.videos.models import VideoSegment
@@ -47,7 +63,27 @@ def _at(step: str, fraction: float) -> float:
     return start + (end - start) * min(max(fraction, 0.0), 1.0)
 
 
-# ---- uploading: media analysis (audio, scenes, one screenshot per scene) ----
+# ---- uploading: the sound track ----
+
+
+async def prepare_media(ctx: RunContext) -> None:
+    await ctx.reporter.update("uploading", "Preparing the video", _at("uploading", 0.0))
+    audio = ctx.work_dir / "audio.wav"
+    if audio.exists():
+        return
+    await ctx.run_blocking(
+        extract_audio,
+        ctx.video_path,
+        audio,
+        lambda done, total: ctx.reporter.from_thread(
+            "uploading",
+            "Extracting the sound track",
+            _at("uploading", done / max(total, 1e-6)),
+        ),
+    )
+
+
+# ---- transcribing: scenes and their screenshots, beside understanding → segments ----
 
 
 async def load_scenes(ctx: RunContext) -> list[Scene]:
@@ -70,60 +106,64 @@ async def load_scenes(ctx: RunContext) -> list[Scene]:
     ]
 
 
-async def prepare_media(ctx: RunContext) -> None:
-    await ctx.reporter.update("uploading", "Preparing the video", _at("uploading", 0.0))
-    audio = ctx.work_dir / "audio.wav"
-    if not audio.exists():
-        await ctx.run_blocking(
-            extract_audio,
-            ctx.video_path,
-            audio,
-            lambda done, total: ctx.reporter.from_thread(
-                "uploading",
-                "Extracting the sound track",
-                _at("uploading", 0.3 * done / max(total, 1e-6)),
-            ),
-        )
-    ctx.scenes = await load_scenes(ctx)
-    if ctx.scenes:
-        return  # checkpoint: scenes and their screenshots were stored by an earlier attempt
-    await ctx.reporter.update("uploading", "Finding scene changes", _at("uploading", 0.3))
-    scenes = await ctx.run_blocking(
-        detect_scenes,
+async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
+    """Scenes, one screenshot each and their on-screen text, stored in one transaction.
+
+    Runs beside speech recognition and so reports no progress of its own; `abandon`
+    stops it when the recognition failed.
+    """
+    scenes = await load_scenes(ctx)
+    if scenes:
+        return scenes  # checkpoint: stored by an earlier attempt
+    analysis = await ctx.run_blocking(
+        analyse_video,
         ctx.video_path,
-        lambda done, total: ctx.reporter.from_thread(
-            "uploading",
-            "Finding scene changes",
-            _at("uploading", 0.3 + 0.5 * done / max(total, 1e-6)),
-        ),
-        lambda: ctx.reporter.stop_event.is_set(),
+        ctx.work_dir / "screenshots",
+        None,
+        lambda: ctx.reporter.stop_event.is_set() or abandon.is_set(),
+        _BESIDE_SPEECH_RECOGNITION,
     )
-    await ctx.reporter.update("uploading", "Taking screenshots", _at("uploading", 0.8))
-    # A screenshot a moment into each scene, past any transition into it.
-    times = [min(s.start + min(1.0, (s.end - s.start) / 3), s.end) for s in scenes]
-    stored = await ctx.run_blocking(_store_frames, ctx, times)
-    if ocr.available():
-        await ctx.reporter.update("uploading", "Reading on-screen text", _at("uploading", 0.9))
-    texts = await ctx.run_blocking(
-        ocr.read_texts, [ctx.work_dir / "screenshots" / stored[t][0] for t in times]
-    )
+    analysis.save(ctx.work_dir / _STILLS_FILE)
+    keys = await ctx.run_blocking(_store_files, ctx, [shot.path for shot in analysis.shots])
+    texts = await ctx.run_blocking(ocr.read_texts, [shot.path for shot in analysis.shots])
     rows = [
         {
             "org_id": ctx.video.org_id,
             "video_id": ctx.video.id,
             "run_id": ctx.run_id,
-            "name": stored[t][0],
+            "name": shot.path.name,
             "time_seconds": scene.start,
-            "storage_path": stored[t][1],
+            "storage_path": key,
             "scene_index": index,
             "scene_end": scene.end,
             "scene_text": text,
         }
-        for index, (scene, t, text) in enumerate(zip(scenes, times, texts, strict=True))
+        for index, (scene, shot, key, text) in enumerate(
+            zip(analysis.scenes, analysis.shots, keys, texts, strict=True)
+        )
     ]
     async with ctx.engine.begin() as conn:
         await conn.execute(sa.insert(Screenshot), rows)
-    ctx.scenes = await load_scenes(ctx)
+    return await load_scenes(ctx)
+
+
+# Speech recognition keeps both cores busy meanwhile: decoding on one thread costs less.
+_BESIDE_SPEECH_RECOGNITION = replace(DEFAULT_SETTINGS, decoder_thread_type="NONE")
+
+# Where the scene analysis noted which stretches of the video stand still, so that a
+# moment the docs refer to can reuse a screenshot showing the same picture.
+_STILLS_FILE = "still-pictures.json"
+
+
+def _store_files(ctx: RunContext, paths: list[Path]) -> list[str]:
+    """Put screenshot files into storage under this run; their storage keys, in order."""
+    keys: list[str] = []
+    for path in paths:
+        ctx.reporter.check()
+        key = ctx.key("screenshots", path.name)
+        ctx.storage.put_file(key, path)
+        keys.append(key)
+    return keys
 
 
 def _store_frames(ctx: RunContext, times: list[float]) -> dict[float, tuple[str, str]]:
@@ -131,16 +171,8 @@ def _store_frames(ctx: RunContext, times: list[float]) -> dict[float, tuple[str,
     out_dir = ctx.work_dir / "screenshots"
     out_dir.mkdir(parents=True, exist_ok=True)
     files = grab_frames(ctx.video_path, times, out_dir)
-    stored: dict[float, tuple[str, str]] = {}
-    for t, path in files.items():
-        ctx.reporter.check()
-        key = ctx.key("screenshots", path.name)
-        ctx.storage.put_file(key, path)
-        stored[t] = (path.name, key)
-    return stored
-
-
-# ---- transcribing: understanding → segments ----
+    keys = _store_files(ctx, list(files.values()))
+    return {t: (path.name, key) for (t, path), key in zip(files.items(), keys, strict=True)}
 
 
 async def load_segments(ctx: RunContext) -> list[Segment]:
@@ -165,6 +197,11 @@ async def load_segments(ctx: RunContext) -> list[Segment]:
 
 
 async def transcribe(ctx: RunContext) -> None:
+    """Speech to segments while the scenes are found: the two use the cores side by side.
+
+    The understanding provider waits for the scenes only when it needs them (to cut
+    segments at scene changes), by which time the scene analysis has usually finished.
+    """
     async with ctx.engine.connect() as conn:
         done = (
             await conn.execute(
@@ -174,28 +211,43 @@ async def transcribe(ctx: RunContext) -> None:
             )
         ).scalar_one()
     marker = ctx.work_dir / "transcribed"
+    abandon = threading.Event()
     if done or marker.exists():
+        ctx.scenes = await find_scenes(ctx, abandon)
         return
     await ctx.reporter.update("transcribing", "Extracting content", _at("transcribing", 0.0))
-    audio = ctx.work_dir / "audio.wav"
+    scenes_task = asyncio.create_task(find_scenes(ctx, abandon))
+    scenes: Future[list[Scene]] = Future()
+    scenes_task.add_done_callback(lambda task: _settle(scenes, task))
 
     def progress(done: float, total: float) -> None:
+        if scenes.done() and scenes.exception() is not None:
+            raise scenes.exception()  # type: ignore[misc]  # no reason to go on hearing
         ctx.reporter.from_thread(
             "transcribing",
             f"Extracting content ({int(done)} of {int(total)} s)",
             _at("transcribing", done / max(total, 1e-6)),
         )
 
+    audio = ctx.work_dir / "audio.wav"
     media = MediaContext(
         video_path=ctx.video_path,
         audio_path=audio if audio.exists() else None,
         duration=ctx.video.duration,
         mime=ctx.video.mime,
-        scenes=ctx.scenes,
+        scenes=scenes,
         source_language=ctx.source_language,
         progress=progress,
     )
-    segments = await ctx.run_blocking(ctx.providers.understanding.understand, media)
+    try:
+        segments = await ctx.run_blocking(ctx.providers.understanding.understand, media)
+    except BaseException:
+        abandon.set()
+        await asyncio.wait([scenes_task])
+        if not scenes_task.cancelled() and isinstance(scenes_task.exception(), MediaError):
+            raise scenes_task.exception() from None  # type: ignore[misc]  # the root cause
+        raise
+    ctx.scenes = await scenes_task
     if ctx.source_language is None:
         ctx.source_language = media.source_language or "en"
     rows = [
@@ -222,6 +274,16 @@ async def transcribe(ctx: RunContext) -> None:
         )
     if not rows:
         marker.touch()  # nothing was said: the docs come from the scenes alone
+
+
+def _settle(future: Future[list[Scene]], task: asyncio.Task[list[Scene]]) -> None:
+    """Hand the scene task's outcome to the thread that may be waiting for it."""
+    if task.cancelled():
+        future.set_exception(Cancelled("Scene analysis was stopped."))
+    elif task.exception() is not None:
+        future.set_exception(task.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(task.result())
 
 
 # ---- generating_docs and translating_<lang>: articles per language ----
@@ -325,7 +387,7 @@ async def _store_moment_screenshots(ctx: RunContext, drafts: list[ArticleDraft])
     wanted = [t for t in times if screenshot_name(t) not in have]
     if not wanted:
         return
-    stored = await ctx.run_blocking(_store_frames, ctx, wanted)
+    stored = await ctx.run_blocking(_store_moment_files, ctx, wanted)
     rows = [
         {
             "org_id": ctx.video.org_id,
@@ -343,6 +405,27 @@ async def _store_moment_screenshots(ctx: RunContext, drafts: list[ArticleDraft])
             await conn.execute(pg_insert(Screenshot).on_conflict_do_nothing(), rows)
 
 
+def _store_moment_files(ctx: RunContext, times: list[float]) -> dict[float, tuple[str, str]]:
+    """Screenshots at `times`: a copy of a scene's shot where the picture has not changed
+    since it was taken (as the scene analysis saw), else a frame grabbed from the video."""
+    stills = VideoAnalysis.load_stills(ctx.work_dir / _STILLS_FILE, ctx.scenes)
+    stored: dict[float, tuple[str, str]] = {}
+    to_grab: list[float] = []
+    for t in times:
+        shot = stills.shot_showing(t) if stills is not None else None
+        if shot is None or not shot.path.is_file():
+            to_grab.append(t)
+            continue
+        name = screenshot_name(t)
+        copy = shot.path.with_name(name)
+        if copy != shot.path:
+            shutil.copyfile(shot.path, copy)
+        stored[t] = (name, _store_files(ctx, [copy])[0])
+    if to_grab:
+        stored.update(_store_frames(ctx, to_grab))
+    return stored
+
+
 async def translate_language(ctx: RunContext, language: str, index: int, count: int) -> None:
     step = f"translating_{language}"
     name = language_name(language)
@@ -354,30 +437,45 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
             f"No translator is configured, so Reeldocs cannot translate into {name}."
         )
     source = await load_articles(ctx, ctx.primary)
+    markdowns = await ctx.run_blocking(
+        _translate_checked,
+        translator,
+        [draft.markdown for draft in source],
+        ctx.primary,
+        language,
+        ctx.reporter.check,
+    )
     translated: list[ArticleDraft] = []
-    for draft in source:
-        ctx.reporter.check()
-        markdown = await ctx.run_blocking(
-            _translate_checked, translator, draft.markdown, ctx.primary, language
-        )
+    for draft, markdown in zip(source, markdowns, strict=True):
         # The article's title is its first heading, translated with the rest.
         title = article_title(markdown) or draft.title
         translated.append(replace(draft, title=title, chapter_title=title, markdown=markdown))
     await _store_articles(ctx, language, translated)
 
 
-def _translate_checked(translator: Any, markdown: str, source: str, target: str) -> str:
-    """Translate and check; one more try when the check fails, then give up on this language."""
-    problem = ""
-    for _ in range(2):
-        result: str = translator.translate_markdown(markdown, source, target)
-        found = check_translation(markdown, result)
-        if found is None:
-            return result
-        problem = found
-    raise ProviderError(
-        f"The translation into {language_name(target)} did not pass Reeldocs' checks: {problem}"
-    )
+def _translate_checked(
+    translator: Translator,
+    markdowns: list[str],
+    source: str,
+    target: str,
+    check_cancelled: Callable[[], None],
+) -> list[str]:
+    """All articles at once, then each checked; one that fails the check gets one more try
+    on its own, and when that fails too, this language is given up."""
+    results = translator.translate_documents(markdowns, source, target)
+    for index, (markdown, result) in enumerate(zip(markdowns, results, strict=True)):
+        problem = check_translation(markdown, result)
+        if problem is None:
+            continue
+        check_cancelled()
+        results[index] = translator.translate_markdown(markdown, source, target)
+        problem = check_translation(markdown, results[index])
+        if problem is not None:
+            raise ProviderError(
+                f"The translation into {language_name(target)} did not pass Reeldocs' "
+                f"checks: {problem}"
+            )
+    return results
 
 
 # ---- subtitles: cues per language ----
