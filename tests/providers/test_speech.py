@@ -249,6 +249,23 @@ def test_idle_recognition_processes_are_stopped_after_a_while(
     assert child_pids() <= children_before
 
 
+def test_each_idle_process_is_stopped_when_its_own_time_is_up(tmp_path: Path) -> None:
+    pool = DecoderPool(tmp_path, idle_seconds=2.0)
+    first, second = pool.take(2)
+    pool.give_back([first], healthy=True)
+    time.sleep(1.5)
+    pool.give_back([second], healthy=True)
+    second_back = time.monotonic()
+    deadline = second_back + 10
+    while pool.idle_count() == 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.idle_count() == 1 and time.monotonic() - second_back < 1.9
+    assert first.process.wait(timeout=5) is not None and second.process.poll() is None
+    while pool.idle_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.idle_count() == 0 and second.process.wait(timeout=5) is not None
+
+
 def test_scenes_still_being_found_are_waited_for(spoken_audio: SpokenAudio) -> None:
     cut = (spoken_audio.phrase_spans[1][1] + spoken_audio.phrase_spans[2][0]) / 2
     scenes: Future[list[Scene]] = Future()

@@ -416,6 +416,7 @@ class DecoderPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._started = 0
+        self._reaper: threading.Timer | None = None
 
     def take(self, count: int) -> list[_Worker]:
         with self._lock:
@@ -438,9 +439,7 @@ class DecoderPool:
             worker.idle_since = now
         with self._lock:
             self._idle.extend(workers)
-        reaper = threading.Timer(self.idle_seconds, self._stop_idle)
-        reaper.daemon = True
-        reaper.start()
+            self._schedule_reaper(self.idle_seconds)
 
     def idle_count(self) -> int:
         with self._lock:
@@ -452,11 +451,24 @@ class DecoderPool:
         for worker in idle:
             worker.stop(graceful=True)
 
+    def _schedule_reaper(self, delay: float) -> None:
+        """One timer at a time (the lock is held): it stops expired processes when it fires
+        and sets itself again for the next one to expire."""
+        if self._reaper is not None:
+            return
+        self._reaper = threading.Timer(delay, self._stop_idle)
+        self._reaper.daemon = True
+        self._reaper.start()
+
     def _stop_idle(self) -> None:
         deadline = time.monotonic() - self.idle_seconds + 0.05
         with self._lock:
+            self._reaper = None
             expired = [w for w in self._idle if w.idle_since <= deadline]
             self._idle = [w for w in self._idle if w.idle_since > deadline]
+            if self._idle:
+                oldest = min(w.idle_since for w in self._idle)
+                self._schedule_reaper(max(0.05, oldest + self.idle_seconds - time.monotonic()))
         for worker in expired:
             worker.stop(graceful=True)
 
