@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from support.api import bearer_client, create_project, process, upload_video, wait_for_job
-from support.media_factory import make_slide_video
+from support.media_factory import make_slide_video, render_slide
 
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_srt, parse_webvtt
+from reeldocs.media.frames import screenshot_name
 from tests.conftest import WorkerProcesses
 
 SECONDS_PER_SLIDE = 5.0
@@ -129,6 +131,28 @@ def test_screenshots_at_least_one_per_scene_and_served(processed: Any) -> None:
         assert answer.headers["content-type"] == "image/webp"
         assert Image.open(io.BytesIO(answer.content)).format == "WEBP"
     assert api.get(f"/api/videos/{video['id']}/screenshots/..%2Fsecret.webp").status_code == 404
+
+
+def test_each_screenshot_shows_the_slide_on_screen_at_its_moment(processed: Any) -> None:
+    # Scene screenshots come from the scene analysis, and a moment inside a still slide
+    # reuses one of them: whichever way it was made, the picture must be the right one.
+    api, video, _ = processed
+    markdown = "\n".join(a["content_markdown"] for a in _articles(api, video["id"], "en"))
+    linked = {int(ms) / 1000 for ms in re.findall(r"\]\(screenshots/t(\d{9})\.webp\)", markdown)}
+    moments = {float(ref.seconds) for ref in find_video_references(markdown)}
+    assert moments
+    slides = [np.asarray(render_slide(text, (320, 180)).convert("L"), float) for text in SLIDES]
+    pictures: dict[float, bytes] = {}
+    for seconds in linked | moments:
+        answer = api.get(f"/api/videos/{video['id']}/screenshots/{screenshot_name(seconds)}")
+        assert answer.status_code == 200, seconds
+        pictures[seconds] = answer.content
+        picture = np.asarray(Image.open(io.BytesIO(answer.content)).convert("L"), float)
+        shown = int(np.argmin([np.abs(picture - slide).mean() for slide in slides]))
+        assert shown == int(seconds // SECONDS_PER_SLIDE), seconds
+    # The slides stand still, so moments reuse the scenes' screenshots rather than decode.
+    reused = [t for t in moments - linked if pictures[t] in {pictures[s] for s in linked}]
+    assert len(reused) >= len(moments - linked) / 2
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
