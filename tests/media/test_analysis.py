@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from reeldocs.media import MediaError, detect_scenes
-from reeldocs.media.analysis import VideoAnalysis, analyse_video
+from reeldocs.media.analysis import StillPictures, analyse_video
 from reeldocs.providers.base import Cancelled
 from tests.media.conftest import SECONDS_PER_SLIDE, SLIDES
 from tests.support.media_factory import (
@@ -41,8 +41,8 @@ def test_each_scene_gets_a_screenshot_of_its_own_slide_a_moment_in(
     assert [(s.start, s.end) for s in analysis.scenes] == [
         (s.start, s.end) for s in detect_scenes(slide_video)
     ]
-    assert len(analysis.scenes) == len(SLIDES) == len(analysis.shots)
-    for index, (scene, shot) in enumerate(zip(analysis.scenes, analysis.shots, strict=True)):
+    assert len(analysis.scenes) == len(SLIDES) == len(analysis.stills.shots)
+    for index, (scene, shot) in enumerate(zip(analysis.scenes, analysis.stills.shots, strict=True)):
         assert scene.screenshot == shot.path.name
         assert shot.path.parent == tmp_path / "shots" and shot.path.is_file()
         # A second in, or a third of the way into a scene shorter than three seconds.
@@ -61,11 +61,11 @@ def test_still_slides_are_still_and_their_changes_are_not(
     for index in range(len(SLIDES)):
         start = index * SECONDS_PER_SLIDE
         inside = (start + 0.4, start + SECONDS_PER_SLIDE - 0.4)
-        assert analysis.same_picture(*inside), index
-        shot = analysis.shot_showing(start + SECONDS_PER_SLIDE / 2)
-        assert shot is not None and shot == analysis.shots[index]
+        assert analysis.stills.same_picture(*inside), index
+        shot = analysis.stills.shot_showing(start + SECONDS_PER_SLIDE / 2)
+        assert shot is not None and shot == analysis.stills.shots[index]
         if index:
-            assert not analysis.same_picture(start - 0.4, start + 0.4), index
+            assert not analysis.stills.same_picture(start - 0.4, start + 0.4), index
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
@@ -78,11 +78,11 @@ def test_one_typed_character_ends_a_still_stretch(tmp_path: Path, size: tuple[in
 
     assert len(analysis.scenes) == 1
     for start in (0.0, 2.0, 4.0):
-        assert analysis.same_picture(start + 0.3, start + 1.7), start
-    assert not analysis.same_picture(1.0, 3.0)  # the "a" typed
-    assert not analysis.same_picture(3.0, 5.0)  # the text cursor shown
-    assert analysis.shot_showing(1.5) is analysis.shots[0]
-    assert analysis.shot_showing(3.0) is None and analysis.shot_showing(5.0) is None
+        assert analysis.stills.same_picture(start + 0.3, start + 1.7), start
+    assert not analysis.stills.same_picture(1.0, 3.0)  # the "a" typed
+    assert not analysis.stills.same_picture(3.0, 5.0)  # the text cursor shown
+    assert analysis.stills.shot_showing(1.5) is analysis.stills.shots[0]
+    assert analysis.stills.shot_showing(3.0) is None and analysis.stills.shot_showing(5.0) is None
 
 
 def test_a_slow_fade_never_passes_for_a_still_picture(tmp_path: Path) -> None:
@@ -91,8 +91,8 @@ def test_a_slow_fade_never_passes_for_a_still_picture(tmp_path: Path) -> None:
     analysis = analyse_video(video, tmp_path / "shots")
 
     assert len(analysis.scenes) == 1
-    assert not analysis.same_picture(0.5, 5.5)
-    assert all(last - first < 3.0 for first, last in analysis.still)
+    assert not analysis.stills.same_picture(0.5, 5.5)
+    assert all(last - first < 3.0 for first, last in analysis.stills.still)
 
 
 def test_scrolling_is_not_still_but_the_page_before_it_is(tmp_path: Path) -> None:
@@ -100,23 +100,23 @@ def test_scrolling_is_not_still_but_the_page_before_it_is(tmp_path: Path) -> Non
 
     analysis = analyse_video(video, tmp_path / "shots")
 
-    assert analysis.same_picture(0.2, 1.8)
-    assert not any(first < 3.0 < last for first, last in analysis.still)
-    assert analysis.shot_showing(3.0) is None
+    assert analysis.stills.same_picture(0.2, 1.8)
+    assert not any(first < 3.0 < last for first, last in analysis.stills.still)
+    assert analysis.stills.shot_showing(3.0) is None
 
 
 def test_saved_stretches_load_back_with_their_shots(tmp_path: Path, slide_video: Path) -> None:
     work = tmp_path / "work"
     analysis = analyse_video(slide_video, work / "screenshots")
-    analysis.save(work / "still.json")
+    analysis.stills.save(work / "still.json")
 
-    loaded = VideoAnalysis.load_stills(work / "still.json", analysis.scenes)
+    loaded = StillPictures.load(work / "still.json")
 
     assert loaded is not None
-    assert loaded.still == analysis.still and loaded.shots == analysis.shots
+    assert loaded.still == analysis.stills.still and loaded.shots == analysis.stills.shots
     (work / "damaged.json").write_text("{not json")
-    assert VideoAnalysis.load_stills(work / "damaged.json", analysis.scenes) is None
-    assert VideoAnalysis.load_stills(work / "missing.json", analysis.scenes) is None
+    assert StillPictures.load(work / "damaged.json") is None
+    assert StillPictures.load(work / "missing.json") is None
 
 
 def test_should_stop_cancels_the_analysis(tmp_path: Path, slide_video: Path) -> None:
@@ -137,10 +137,10 @@ def test_whole_seconds_reuse_a_shot_of_the_picture_on_screen_then(
 
     reused = 0
     for second in range(int(SECONDS_PER_SLIDE * len(SLIDES))):
-        shot = analysis.shot_showing(float(second))
+        shot = analysis.stills.shot_showing(float(second))
         if shot is None:
             continue
         reused += 1
         on_screen = int(second // SECONDS_PER_SLIDE)
-        assert shot == analysis.shots[on_screen], second
+        assert shot == analysis.stills.shots[on_screen], second
     assert reused >= 12  # of 15: only a moment right at a change may need its own frame

@@ -54,10 +54,11 @@ class Shot:
 
 
 @dataclass
-class VideoAnalysis:
-    scenes: list[Scene]  # `screenshot` is the file name of each scene's shot
-    shots: list[Shot]  # one per scene, in the same order
-    # [first, last] sample times of stretches with no change between samples
+class StillPictures:
+    """The screenshots taken so far and the stretches where the picture stood still."""
+
+    shots: list[Shot]
+    # [first, last] sample times of stretches whose samples all look like the first
     still: list[tuple[float, float]] = field(default_factory=list)
 
     def same_picture(self, a: float, b: float) -> bool:
@@ -73,25 +74,25 @@ class VideoAnalysis:
         return next((s for s in self.shots if self.same_picture(s.seconds, seconds)), None)
 
     def save(self, path: Path) -> None:
-        path.write_text(
-            json.dumps(
-                {
-                    "shots": [[s.seconds, s.path.name] for s in self.shots],
-                    "still": self.still,
-                }
-            )
-        )
+        shots = [[shot.seconds, str(shot.path)] for shot in self.shots]
+        path.write_text(json.dumps({"shots": shots, "still": self.still}))
 
     @classmethod
-    def load_stills(cls, path: Path, scenes: list[Scene]) -> VideoAnalysis | None:
-        """What `save` wrote, to find reusable shots; None when it is missing or unreadable."""
+    def load(cls, path: Path) -> StillPictures | None:
+        """What `save` wrote; None when it is missing or unreadable."""
         try:
             saved = json.loads(path.read_text())
-            shots = [Shot(float(t), path.parent / "screenshots" / n) for t, n in saved["shots"]]
-            still = [(float(a), float(b)) for a, b in saved["still"]]
+            shots = [Shot(float(seconds), Path(name)) for seconds, name in saved["shots"]]
+            still = [(float(first), float(last)) for first, last in saved["still"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return cls(scenes=scenes, shots=shots, still=still)
+        return cls(shots=shots, still=still)
+
+
+@dataclass
+class VideoAnalysis:
+    scenes: list[Scene]  # `screenshot` is the file name of each scene's shot
+    stills: StillPictures  # its shots are the scenes', in the same order
 
 
 def analyse_video(
@@ -145,7 +146,7 @@ def analyse_video(
         Scene(start=scene.start, end=scene.end, screenshot=shot.path.name)
         for scene, shot in zip(scenes_between(detector.cuts, duration), shots, strict=True)
     ]
-    return VideoAnalysis(scenes=scenes, shots=shots, still=stills.finish())
+    return VideoAnalysis(scenes, StillPictures(shots=shots, still=stills.finish()))
 
 
 def _still_thumbnail_size(

@@ -26,7 +26,7 @@ from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import Cue, build_source_cues, translate_cues
 from reeldocs.media import ocr
-from reeldocs.media.analysis import VideoAnalysis, analyse_video
+from reeldocs.media.analysis import StillPictures, analyse_video
 from reeldocs.media.audio import extract_audio
 from reeldocs.media.errors import MediaError
 from reeldocs.media.frames import grab_frames, screenshot_name
@@ -123,9 +123,10 @@ async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
         lambda: ctx.reporter.stop_event.is_set() or abandon.is_set(),
         _BESIDE_SPEECH_RECOGNITION,
     )
-    analysis.save(ctx.work_dir / _STILLS_FILE)
-    keys = await ctx.run_blocking(_store_files, ctx, [shot.path for shot in analysis.shots])
-    texts = await ctx.run_blocking(ocr.read_texts, [shot.path for shot in analysis.shots])
+    analysis.stills.save(ctx.work_dir / _STILLS_FILE)
+    shots = analysis.stills.shots
+    keys = await ctx.run_blocking(_store_files, ctx, [shot.path for shot in shots])
+    texts = await ctx.run_blocking(ocr.read_texts, [shot.path for shot in shots])
     rows = [
         {
             "org_id": ctx.video.org_id,
@@ -139,7 +140,7 @@ async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
             "scene_text": text,
         }
         for index, (scene, shot, key, text) in enumerate(
-            zip(analysis.scenes, analysis.shots, keys, texts, strict=True)
+            zip(analysis.scenes, shots, keys, texts, strict=True)
         )
     ]
     async with ctx.engine.begin() as conn:
@@ -408,19 +409,19 @@ async def _store_moment_screenshots(ctx: RunContext, drafts: list[ArticleDraft])
 def _store_moment_files(ctx: RunContext, times: list[float]) -> dict[float, tuple[str, str]]:
     """Screenshots at `times`: a copy of a scene's shot where the picture has not changed
     since it was taken (as the scene analysis saw), else a frame grabbed from the video."""
-    stills = VideoAnalysis.load_stills(ctx.work_dir / _STILLS_FILE, ctx.scenes)
-    stored: dict[float, tuple[str, str]] = {}
+    stills = StillPictures.load(ctx.work_dir / _STILLS_FILE)
+    copies: dict[float, Path] = {}
     to_grab: list[float] = []
     for t in times:
         shot = stills.shot_showing(t) if stills is not None else None
         if shot is None or not shot.path.is_file():
             to_grab.append(t)
             continue
-        name = screenshot_name(t)
-        copy = shot.path.with_name(name)
-        if copy != shot.path:
-            shutil.copyfile(shot.path, copy)
-        stored[t] = (name, _store_files(ctx, [copy])[0])
+        copies[t] = shot.path.with_name(screenshot_name(t))
+        if copies[t] != shot.path:
+            shutil.copyfile(shot.path, copies[t])
+    keys = _store_files(ctx, list(copies.values()))
+    stored = {t: (path.name, key) for (t, path), key in zip(copies.items(), keys, strict=True)}
     if to_grab:
         stored.update(_store_frames(ctx, to_grab))
     return stored
