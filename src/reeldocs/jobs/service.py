@@ -23,7 +23,7 @@ from reeldocs.core.settings import Settings
 from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
 from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
 from reeldocs.jobs.schemas import JobOut
-from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.orgs.access import get_in_team, require_member
 from reeldocs.providers.registry import language_name, language_options
 from reeldocs.videos.models import Video
 
@@ -113,10 +113,7 @@ async def create_job(
 ) -> ProcessingJob:
     # Read, check, then lock: FOR UPDATE only sees rows the caller may update, so a
     # viewer locking first would be told "not found" instead of "not allowed".
-    video = await session.get(Video, video_id)
-    if video is None:
-        raise NotFound("This video does not exist, or it belongs to another team.")
-    await require_writer(session, actor, video.org_id, "video")
+    video = await get_in_team(session, actor, Video, video_id, "video", write=True)
     await session.refresh(video, with_for_update=True)
     languages = validate_languages(settings, languages)
     source = validate_source_language(settings, source_language)
@@ -233,10 +230,7 @@ async def _get_for_update(
     session: AsyncSession, actor: Actor, job_id: uuid.UUID
 ) -> ProcessingJob:
     """The job, locked, once the caller is known to be a writer of its team."""
-    job = await session.get(ProcessingJob, job_id)
-    if job is None:
-        raise NotFound("This job does not exist, or it belongs to another team.")
-    await require_writer(session, actor, job.org_id, "job")
+    job = await get_in_team(session, actor, ProcessingJob, job_id, "job", write=True)
     await session.refresh(job, with_for_update=True)
     return job
 

@@ -8,6 +8,7 @@ viewer asking to change something.
 from __future__ import annotations
 
 import uuid
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,3 +50,31 @@ async def require_owner(session: AsyncSession, actor: Actor, org_id: uuid.UUID) 
     role = await require_member(session, actor, org_id)
     if role != "owner":
         raise Forbidden("Only the team's owners can manage its members.")
+
+
+class _TeamRow(Protocol):
+    org_id: uuid.UUID
+
+
+TeamRow = TypeVar("TeamRow", bound=_TeamRow)
+
+
+async def get_in_team(
+    session: AsyncSession,
+    actor: Actor,
+    model: type[TeamRow],
+    row_id: uuid.UUID,
+    what: str,
+    *,
+    write: bool = False,
+) -> TeamRow:
+    """The row of a team's table, once the caller is a member of that team (a writer with
+    `write`); 404 when it does not exist or belongs to a team the caller is not in."""
+    row = await session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"This {what} does not exist, or it belongs to another team.")
+    if write:
+        await require_writer(session, actor, row.org_id, what)
+    else:
+        await require_member(session, actor, row.org_id, what)
+    return row

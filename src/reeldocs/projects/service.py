@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import insert_unique
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Invalid, NotFound
+from reeldocs.core.errors import Invalid
 from reeldocs.core.storage import Storage
 from reeldocs.core.text import slugify
 from reeldocs.orgs import service as orgs
-from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.orgs.access import get_in_team, require_writer
 from reeldocs.projects.models import Project
 
 
@@ -57,11 +57,7 @@ async def list_for(session: AsyncSession, actor: Actor) -> list[Project]:
 
 
 async def get(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> Project:
-    project = await session.get(Project, project_id)
-    if project is None:
-        raise NotFound("This project does not exist, or it belongs to another team.")
-    await require_member(session, actor, project.org_id, "project")
-    return project
+    return await get_in_team(session, actor, Project, project_id, "project")
 
 
 async def rename(session: AsyncSession, actor: Actor, project_id: uuid.UUID, name: str) -> Project:

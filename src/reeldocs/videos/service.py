@@ -27,7 +27,7 @@ from reeldocs.core.storage import Storage
 from reeldocs.docs.models import Article
 from reeldocs.media.errors import MediaError
 from reeldocs.media.probe import VideoProbe, probe
-from reeldocs.orgs.access import require_member, require_writer
+from reeldocs.orgs.access import get_in_team, require_writer
 from reeldocs.projects import service as projects
 from reeldocs.projects.models import Project
 from reeldocs.videos.models import Video
@@ -130,11 +130,7 @@ async def describe(session: AsyncSession, videos: list[Video]) -> list[VideoOut]
 
 
 async def get(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> Video:
-    video = await session.get(Video, video_id)
-    if video is None:
-        raise NotFound("This video does not exist, or it belongs to another team.")
-    await require_member(session, actor, video.org_id, "video")
-    return video
+    return await get_in_team(session, actor, Video, video_id, "video")
 
 
 async def show(session: AsyncSession, actor: Actor, video_id: uuid.UUID) -> VideoOut:
