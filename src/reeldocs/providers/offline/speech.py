@@ -420,8 +420,10 @@ class DecoderPool:
 
     def take(self, count: int) -> list[_Worker]:
         with self._lock:
-            alive = [w for w in self._idle if w.process.poll() is None]
-            dead = [w for w in self._idle if w.process.poll() is not None]
+            alive: list[_Worker] = []
+            dead: list[_Worker] = []
+            for worker in self._idle:  # one look each: a process may exit meanwhile
+                (alive if worker.process.poll() is None else dead).append(worker)
             taken, self._idle = alive[:count], alive[count:]
             numbers = range(self._started, self._started + count - len(taken))
             self._started += len(numbers)
