@@ -24,7 +24,7 @@ from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
 from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
 from reeldocs.jobs.schemas import JobOut
 from reeldocs.orgs.access import get_in_team, require_member
-from reeldocs.providers.registry import language_name, language_options
+from reeldocs.providers.registry import language_name, language_options, spoken_languages
 from reeldocs.videos.models import Video
 
 
@@ -56,10 +56,8 @@ def validate_languages(settings: Settings, languages: list[str]) -> list[str]:
 def validate_source_language(settings: Settings, source_language: str | None) -> str | None:
     if source_language is None or not source_language.strip():
         return None
-    from reeldocs.providers.registry import build_providers
-
     code = source_language.strip().lower()
-    spoken = build_providers(settings).spoken_languages()
+    spoken = spoken_languages(settings)
     if code not in spoken:
         raise Invalid(
             f"The speech recognition configured now cannot recognise {language_name(code)} "

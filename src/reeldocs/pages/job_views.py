@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from starlette.concurrency import run_in_threadpool
 
 from reeldocs.core.settings import Settings
 from reeldocs.jobs.models import ACTIVE_STATUSES
 from reeldocs.jobs.schemas import JobOut
-from reeldocs.providers.registry import LanguageOption, build_providers, language_name
+from reeldocs.providers import registry
+from reeldocs.providers.registry import LanguageOption, language_name
 
 FIXED_STEP_LABELS = {
     "uploading": "Uploading video",
@@ -120,14 +120,9 @@ def videos_fingerprint(pairs: Iterable[tuple[object, str]]) -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=4)
-def _spoken_languages(settings: Settings) -> tuple[str, ...]:
-    return tuple(build_providers(settings).spoken_languages())
-
-
 async def spoken_languages(settings: Settings) -> list[str]:
-    # Building the providers probes the machine (about a second): once, off the event loop.
-    return list(await run_in_threadpool(_spoken_languages, settings))
+    # Building the providers probes the machine (about a second): off the event loop.
+    return await run_in_threadpool(registry.spoken_languages, settings)
 
 
 async def language_choices(settings: Settings) -> list[LanguageOption]:

@@ -180,3 +180,14 @@ def _cached_options(settings: Settings) -> tuple[LanguageOption, ...]:
 
 def language_options(settings: Settings) -> list[LanguageOption]:
     return list(_cached_options(settings))
+
+
+@lru_cache(maxsize=4)
+def _cached_spoken(settings: Settings) -> tuple[str, ...]:
+    return tuple(build_providers(settings).spoken_languages())
+
+
+def spoken_languages(settings: Settings) -> list[str]:
+    """What the configured speech recognition can hear; building the providers probes the
+    machine (Apertium's pairs, Argos packages), so it is done once per settings."""
+    return list(_cached_spoken(settings))
