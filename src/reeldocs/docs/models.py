@@ -79,3 +79,4 @@ class Screenshot(Base):
     scene_index: Mapped[int | None]
     scene_end: Mapped[float | None]
     scene_text: Mapped[str] = mapped_column(server_default="")
+    scene_title: Mapped[str] = mapped_column(server_default="")

@@ -56,7 +56,11 @@ class Scene:
     start: float
     end: float
     screenshot: str | None = None
-    text: str = ""  # on-screen text when an OCR engine read some
+    # On-screen text an OCR engine read with confidence, one line per line, in reading order
+    # (the title line included); empty when none was read.
+    text: str = ""
+    # The slide's title: its top-most large confidently read line; "" when it shows none.
+    title: str = ""
 
 
 @dataclass
@@ -91,6 +95,9 @@ class MediaContext:
     source_language: str | None
     # called with (seconds_done, seconds_total); raises Cancelled when the job must stop
     progress: Callable[[float, float], None] = lambda done, total: None
+    # called with a sentence for the job's step message when the provider does something
+    # a user waits for besides hearing the speech ("Downloading the speech model small…")
+    notice: Callable[[str], None] = lambda message: None
 
     def known_scenes(self) -> list[Scene]:
         """The video's scenes, waiting for them if they are still being found.
@@ -100,6 +107,22 @@ class MediaContext:
         if isinstance(self.scenes, Future):
             return self.scenes.result()
         return self.scenes
+
+
+@dataclass(frozen=True)
+class Terminology:
+    """Terms a translation must carry through: `keep` ones come out byte for byte (product
+    names, interface labels, glossary terms without a translation); `forced` ones are
+    replaced by the glossary's translation for the target language."""
+
+    keep: frozenset[str] = frozenset()
+    forced: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.keep or self.forced)
+
+
+NO_TERMS = Terminology()
 
 
 class Understanding(Protocol):
