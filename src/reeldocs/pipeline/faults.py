@@ -1,9 +1,12 @@
 """Fault injection for Reeldocs' own crash and recovery tests.
 
-Two environment variables, read when a step starts, both empty in normal use:
+Environment variables, read when a step starts, all empty in normal use:
 REELDOCS_TEST_CRASH_AT=<step> makes the worker process kill itself (SIGKILL) as
 that step starts; REELDOCS_TEST_PAUSE_AT=<step>:<seconds> holds the step so a
-test can act while it is visibly running (kill the worker, restart the database).
+test can act while it is visibly running (kill the worker, restart the database);
+REELDOCS_TEST_HOLD_AT=<step> with REELDOCS_TEST_HOLD_FILE=<path> holds the step for
+as long as that file exists, so a test can look at a running job for as long as it
+needs and then let it go by deleting the file, whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
+
+# A forgotten hold file must not keep a job forever.
+MAX_HOLD_SECONDS = 300.0
+HOLD_CHECK_SECONDS = 0.05
 
 
 def _matches(configured: str, step: str) -> bool:
@@ -26,3 +34,14 @@ async def at_step_start(step: str) -> None:
         name, _, seconds = pause_at.partition(":")
         if _matches(name, step):
             await asyncio.sleep(float(seconds or "5"))
+    hold_at = os.environ.get("REELDOCS_TEST_HOLD_AT", "")
+    hold_file = os.environ.get("REELDOCS_TEST_HOLD_FILE", "")
+    if hold_at and hold_file and _matches(hold_at, step):
+        await _wait_while_exists(Path(hold_file))
+
+
+async def _wait_while_exists(gate: Path) -> None:
+    for _ in range(round(MAX_HOLD_SECONDS / HOLD_CHECK_SECONDS)):
+        if not await asyncio.to_thread(gate.exists):
+            return
+        await asyncio.sleep(HOLD_CHECK_SECONDS)
