@@ -97,6 +97,7 @@ def screenshot_names(scenes: list[Scene]) -> list[str]:
 
 # --- what models answer ------------------------------------------------------------
 
+
 class UnusableTranslation(TransientProviderError):
     """A translation that failed Reeldocs' checks; another sample of the model may pass."""
 
@@ -173,8 +174,9 @@ def document_from_payload(payload: object, screenshots: set[str], last_moment: f
             if not isinstance(raw_section, dict):
                 continue
             markdown = str(raw_section.get("markdown") or "")
-            markdown = keep_known_images(normalise_video_references(markdown, last_moment),
-                                         screenshots).strip()
+            markdown = keep_known_images(
+                normalise_video_references(markdown, last_moment), screenshots
+            ).strip()
             if markdown:
                 sections.append(Section(str(raw_section.get("title") or "").strip(), markdown))
         if not sections:
@@ -228,18 +230,27 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "title": {"type": "string"},
-        "chapters": {"type": "array", "items": {
-            "type": "object",
-            "properties": {
-                "title": {"type": "string"},
-                "sections": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"title": {"type": "string"}, "markdown": {"type": "string"}},
-                    "required": ["title", "markdown"],
-                }},
+        "chapters": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string"},
+                    "sections": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "title": {"type": "string"},
+                                "markdown": {"type": "string"},
+                            },
+                            "required": ["title", "markdown"],
+                        },
+                    },
+                },
+                "required": ["title", "sections"],
             },
-            "required": ["title", "sections"],
-        }},
+        },
     },
     "required": ["title", "chapters"],
 }
@@ -258,8 +269,10 @@ def lines_translation_schema(count: int) -> dict[str, Any]:
 
 def understanding_prompt(duration: float, source_language: str | None) -> str:
     if source_language is None:
-        language = ('Also give "language": the ISO 639-1 code of the main spoken language '
-                    '(for example "en" or "es").')
+        language = (
+            'Also give "language": the ISO 639-1 code of the main spoken language '
+            '(for example "en" or "es").'
+        )
     else:
         language = f"The speech is in {language_name(source_language)}."
     known_length = duration > 0 and math.isfinite(duration)
@@ -278,8 +291,9 @@ Answer with JSON:
 {{"segments": [{{"start_time", "end_time", "spoken_content", "visual_context"}}]}}."""
 
 
-def writer_prompt(segments: list[Segment], scenes: list[Scene], language: str,
-                  source_language: str) -> str:
+def writer_prompt(
+    segments: list[Segment], scenes: list[Scene], language: str, source_language: str
+) -> str:
     target, spoken = language_name(language), language_name(source_language)
     last = format_timestamp(max(segment.end_time for segment in segments))
     transcript = "\n".join(
@@ -292,12 +306,14 @@ def writer_prompt(segments: list[Segment], scenes: list[Scene], language: str,
         f"- screenshots/{PurePosixPath(scene.screenshot).name} "
         f"(from {format_timestamp(scene.start)} to {format_timestamp(scene.end)})"
         + (f", on screen: {json.dumps(scene.text, ensure_ascii=False)}" if scene.text else "")
-        for scene in scenes if scene.screenshot
+        for scene in scenes
+        if scene.screenshot
     ]
     images = (
         "These screenshots exist; where one helps, include it as "
         "![short description](screenshots/NAME) using only these names:\n" + "\n".join(shots)
-        if shots else "There are no screenshots: include no images."
+        if shots
+        else "There are no screenshots: include no images."
     )
     return f"""Write the documentation for a product or tutorial video, in {target}.
 Below is what the video says (in {spoken}) and shows, as timestamped segments.
@@ -475,8 +491,7 @@ class GenerativeDocsProvider:
     ) -> list[str]:
         # One request per document: a model's answer has a length limit.
         return [
-            self.translate_markdown(markdown, source, target, terms=terms)
-            for markdown in markdowns
+            self.translate_markdown(markdown, source, target, terms=terms) for markdown in markdowns
         ]
 
     def translate_lines(
@@ -515,8 +530,7 @@ class GenerativeDocsProvider:
         except ResponseShapeError as error:
             raise self._unreadable(error) from error
         translated = [
-            "" if not line.strip() else out.strip()
-            for line, out in zip(lines, answer, strict=True)
+            "" if not line.strip() else out.strip() for line, out in zip(lines, answer, strict=True)
         ]
         for line, out in zip(lines, translated, strict=True):
             problem = missing_term([line], [out], terms)
