@@ -75,6 +75,15 @@ def test_terms_match_whole_words_as_written_longest_first() -> None:
     ]
 
 
+def test_terms_may_start_or_end_with_signs() -> None:
+    terms = Terminology(keep=frozenset({"C++", ".NET", "Node.js"}))
+    assert [s for _, s, _ in spans("Use C++, ASP.NET or Node.js; not C+ or Node.jsx.", terms)] == [
+        "C++",
+        ".NET",
+        "Node.js",
+    ]
+
+
 def test_a_label_holding_a_term_is_one_span() -> None:
     assert spans('Press "Open Acme Uploader" now', TERMS) == [
         ("label", '"Open Acme Uploader"', '"Open Acme Uploader"')

@@ -284,10 +284,9 @@ def check_translation(
             f"{next(iter(missing_urls))!r}."
         )
 
+    # Counted in the whole translation: a glossary's translation may hold Markdown of its own.
     problem = missing_term(
-        (p.text for p in source_pieces if p.translatable),
-        (p.text for p in translated_pieces if p.translatable),
-        terms,
+        (p.text for p in source_pieces if p.translatable), [translated_md], terms
     )
     if problem is not None:
         return problem

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from reeldocs.providers.base import NO_TERMS, Terminology
@@ -90,11 +91,11 @@ def protected_spans(text: str, terms: Terminology = NO_TERMS) -> list[ProtectedS
     for match in _BOLD.finditer(text):
         if _is_bold_label(match.group(2)):
             add(match, "label")
-    matcher = _term_matcher(terms)
-    if matcher is not None:
-        for match in matcher.finditer(text):
-            forced = terms.forced.get(match.group(0))
-            add(match, "glossary" if forced else "term", forced)
+    for start, end, term in _find_terms(text, terms):
+        forced = terms.forced.get(term)
+        candidates.append(
+            ProtectedSpan(start, end, term, forced or term, "glossary" if forced else "term")
+        )
     candidates.sort(key=lambda span: (span.start, span.start - span.end))
     chosen: list[ProtectedSpan] = []
     for span in candidates:
@@ -126,17 +127,41 @@ def _is_bold_label(inside: str) -> bool:
     return _is_label(inside) and inside[-1] not in ".:!?" and inside.casefold() not in _NOTE_WORDS
 
 
-def _term_matcher(terms: Terminology) -> re.Pattern[str] | None:
-    """One pattern for every term, longest first, each matched as a whole word."""
-    words = {term for term in (*terms.keep, *terms.forced) if term.strip()}
-    if not words:
-        return None
-    alternatives = []
-    for term in sorted(words, key=lambda t: (-len(t), t)):
-        before = r"(?<!\w)" if re.match(r"\w", term) else ""
-        after = r"(?!\w)" if re.search(r"\w$", term) else ""
-        alternatives.append(before + re.escape(term) + after)
-    return re.compile("|".join(alternatives))
+def _find_terms(text: str, terms: Terminology) -> Iterator[tuple[int, int, str]]:
+    """(start, end, term) of each term in `text`, as whole words, longest first, not
+    overlapping. Terms are looked up by the word (or sign) they start with: one pattern
+    with hundreds of alternatives would try each of them at every position."""
+    index = _index_of(frozenset(term for term in (*terms.keep, *terms.forced) if term.strip()))
+    if not index:
+        return
+    position = 0
+    for token in _TOKEN.finditer(text):
+        if token.start() < position:
+            continue
+        for term in index.get(token.group(0), ()):
+            end = token.start() + len(term)
+            if not text.startswith(term, token.start()):
+                continue
+            if _WORD_CHARACTER.match(term, len(term) - 1) and _WORD_CHARACTER.match(text, end):
+                continue  # the word goes on past the term ("Acme" in "Acmes")
+            yield token.start(), end, term
+            position = end
+            break
+
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD_CHARACTER = re.compile(r"\w")
+
+
+@lru_cache(maxsize=64)
+def _index_of(terms: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Terms by the word or sign they start with, the longest first."""
+    index: dict[str, list[str]] = {}
+    for term in terms:
+        first = _TOKEN.match(term)
+        if first is not None:
+            index.setdefault(first.group(0), []).append(term)
+    return {key: tuple(sorted(group, key=lambda t: (-len(t), t))) for key, group in index.items()}
 
 
 # ---- checking a translation ---------------------------------------------------------------
