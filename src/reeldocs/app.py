@@ -179,6 +179,7 @@ def create_app(
 
     from reeldocs.auth.routes import router as auth_router
     from reeldocs.docs.routes import router as docs_router
+    from reeldocs.glossary.routes import router as glossary_router
     from reeldocs.jobs.routes import router as jobs_router
     from reeldocs.orgs.routes import router as orgs_router
     from reeldocs.pages.routes import install_pages
@@ -189,6 +190,7 @@ def create_app(
         auth_router,
         orgs_router,
         projects_router,
+        glossary_router,
         videos_router,
         jobs_router,
         docs_router,

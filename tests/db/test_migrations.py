@@ -38,6 +38,7 @@ APP_TABLES = {
     "articles",
     "subtitles",
     "screenshots",
+    "glossary_terms",
 }
 QUEUE_TABLES = {
     "procrastinate_jobs",

@@ -6,7 +6,7 @@ request with a forgotten WHERE clause would, and the database alone must allow
 exactly what the actor's role may do:
 
 - members of an organisation read its rows;
-- owners and editors insert, update and delete projects, videos, jobs and docs;
+- owners and editors insert, update and delete projects, videos, jobs, docs and glossaries;
 - viewers only read; people outside the organisation see and change nothing;
 - only owners change the organisation and its members; nobody creates one
   (sign-up does that through the service role);
@@ -53,6 +53,7 @@ CONTENT_TABLES = (
     "articles",
     "subtitles",
     "screenshots",
+    "glossary_terms",
 )
 ORG_TABLES = ("organizations", "organization_members", *CONTENT_TABLES)
 TABLES = (*ORG_TABLES, "users", "api_tokens")
@@ -71,6 +72,7 @@ UPDATED_COLUMN = {
     "articles": "title",
     "subtitles": "language",
     "screenshots": "name",
+    "glossary_terms": "term",
     "users": "name",
     "api_tokens": "name",
 }
@@ -113,6 +115,10 @@ INSERT_SQL = {
     "screenshots": (
         "INSERT INTO screenshots (org_id, video_id, run_id, name, time_seconds, storage_path) "
         "VALUES (%(org)s, %(video)s, gen_random_uuid(), 'shot.png', 1, 'x/shot.png')"
+    ),
+    "glossary_terms": (
+        "INSERT INTO glossary_terms (org_id, project_id, term, translations) "
+        """VALUES (%(org)s, %(project)s, %(slug)s, '{"es": "nuevo"}')"""
     ),
     "users": "INSERT INTO users (email, password_hash) VALUES (%(email)s, 'x')",
     "api_tokens": (
@@ -274,6 +280,11 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             "1, 'shots/intro.png')",
             {**common, "id": ids["screenshots"]},
         )
+        conn.execute(
+            "INSERT INTO glossary_terms (id, org_id, project_id, term, translations) "
+            """VALUES (%(id)s, %(org)s, %(project)s, 'Acme Uploader', '{"es": "Acme"}')""",
+            {**common, "id": ids["glossary_terms"]},
+        )
     for (user, org), role in MEMBERSHIPS.items():
         conn.execute(
             "INSERT INTO organization_members (org_id, user_id, role) VALUES (%s, %s, %s)",
@@ -414,6 +425,7 @@ CROSS_ORG_REFERENCES = [
     ("articles", "chapter"),
     ("subtitles", "video"),
     ("screenshots", "video"),
+    ("glossary_terms", "project"),
 ]
 TABLE_OF_PARAMETER = {
     "project": "projects",

@@ -27,7 +27,7 @@ from reeldocs.core.db import DatabaseUrls
 from reeldocs.core.settings import Settings
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_webvtt
-from reeldocs.providers.base import ProviderError
+from reeldocs.providers.base import ProviderError, Terminology
 from reeldocs.providers.markdown_text import check_translation, split_markdown, translatable_runs
 from reeldocs.providers.offline.argos import ArgosTranslator, default_packages_dir, split_sentences
 from reeldocs.providers.offline.translate import ApertiumTranslator, OfflineTranslator
@@ -172,6 +172,43 @@ def test_subtitle_lines_come_back_one_for_one(argos: ArgosTranslator) -> None:
         "Cerff gur ohggba gb fgneg gur hcybnq. Lbh pna pybfr gur cntr.",
     ]
     assert argos.translate_lines([], "en", "fr") == []
+
+
+TERMS = Terminology(keep=frozenset({"Acme Uploader"}), forced={"dashboard": "tableau de bord"})
+
+
+def test_names_labels_and_glossary_terms_come_out_untranslated(argos: ArgosTranslator) -> None:
+    article = (
+        "# Open Acme Uploader\n\n"
+        'Click new project in Acme Uploader and open the dashboard, then press "Open Settings" '
+        "or **Save**.\nWrite to team@acme.example [video:00:05].\n"
+    )
+    translated = argos.translate_markdown(article, "en", "fr", terms=TERMS)
+    assert translated == (
+        "# Bcra Acme Uploader\n\n"
+        'Pyvpx arj cebwrpg va Acme Uploader naq bcra gur tableau de bord, gura cerff "Open '
+        'Settings" be **Save**.\nJevgr gb team@acme.example [video:00:05].\n'
+    )
+    assert check_translation(article, translated, TERMS) is None
+    # The same article without the terms: the name and the glossary's term are "translated".
+    plain = argos.translate_markdown(article, "en", "fr")
+    assert "Acme Uploader" not in plain and "Npzr" in plain and "qnfuobneq" in plain
+    assert check_translation(article, plain, TERMS) is not None
+
+
+def test_subtitle_lines_keep_names_labels_and_addresses(argos: ArgosTranslator) -> None:
+    lines = [
+        "Open Acme Uploader and click save.",
+        'Open the dashboard, then press "Open Settings".',
+        "Write to team@acme.example or see https://acme.example/help now.",
+        "(Acme Uploader) and Acme Uploader's page",
+    ]
+    assert argos.translate_lines(lines, "en", "fr", terms=TERMS) == [
+        "Bcra Acme Uploader naq pyvpx fnir.",
+        'Bcra gur tableau de bord, gura cerff "Open Settings".',
+        "Jevgr gb team@acme.example be frr https://acme.example/help abj.",
+        "(Acme Uploader) naq Acme Uploader'f cntr",
+    ]
 
 
 def test_sentences_are_split_at_their_ends_only() -> None:

@@ -16,6 +16,7 @@ from reeldocs.providers.base import (
     ProviderError,
     Scene,
     Segment,
+    Terminology,
     TransientProviderError,
 )
 from reeldocs.providers.gemini import GeminiProvider, GeminiTimeouts
@@ -319,7 +320,7 @@ theme --dark
 
 SPANISH_MD = """## Cambiar el tema
 
-1. Abra **Ajustes** [video:00:12].
+1. Abra **Settings** [video:00:12].
 2. Ejecute `theme --dark` y lea [la guía](https://example.com/guide).
 
 ```
@@ -341,6 +342,88 @@ def test_translate_markdown_keeps_structure_and_checks_the_result(
     prompt = prompt_text(bodies[0])
     assert "from English into Spanish" in prompt and SOURCE_MD in prompt
     assert "[video:MM:SS] references" in prompt
+
+
+TERMS_MD = """## Open Acme Uploader
+
+Open Acme Uploader and the dashboard, click "Open Settings" then **Save** [video:00:03].
+Questions go to help@acme.example.
+"""
+TERMS_SPANISH_MD = """## Abra Acme Uploader
+
+Abra Acme Uploader y el tablero, pulse "Open Settings" y luego **Save** [video:00:03].
+Las preguntas van a help@acme.example.
+"""
+GLOSSARY = Terminology(
+    keep=frozenset({"Acme Uploader", "project board"}), forced={"dashboard": "tablero"}
+)
+
+
+@pytest.mark.parametrize(
+    ("good_part", "broken", "problem"),
+    [
+        ("Abra Acme", "Abra Acmé", "dropped or changed 'Acme Uploader'"),
+        ('"Open Settings"', '"Abrir ajustes"', "dropped or changed '\"Open Settings\"'"),
+        ("el tablero", "el panel", "does not use the glossary's translation 'tablero' for"),
+        ("help@acme", "ayuda@acme", "address 'help@acme.example'"),
+    ],
+)
+def test_translate_markdown_names_the_terms_and_retries_an_answer_that_breaks_one(
+    fake: FakeGemini, provider: GeminiProvider, good_part: str, broken: str, problem: str
+) -> None:
+    fake.queue_generate(
+        model_json({"markdown": TERMS_SPANISH_MD.replace(good_part, broken)}),
+        model_json({"markdown": TERMS_SPANISH_MD}),
+    )
+
+    assert provider.translate_markdown(TERMS_MD, "en", "es", terms=GLOSSARY) == TERMS_SPANISH_MD
+    bodies = fake.generate_bodies()
+    assert len(bodies) == 2  # the first answer broke a term
+    prompt = prompt_text(bodies[0])
+    assert (
+        "These names and interface labels stay exactly as written, untranslated, with their "
+        'quotes or ** marks: "Acme Uploader", "\\"Open Settings\\"", "**Save**".'
+    ) in prompt
+    assert 'Translate these terms exactly as the project\'s glossary says: "dashboard" → ' \
+        '"tablero".' in prompt
+    assert "project board" not in prompt  # a term of the glossary this document does not use
+    assert prompt.endswith("Document:\n" + TERMS_MD)
+
+    fake.reset()
+    fake.generate_responder = lambda request: model_json(
+        {"markdown": TERMS_SPANISH_MD.replace(good_part, broken)}
+    )
+    with pytest.raises(ProviderError) as caught:
+        provider.translate_markdown(TERMS_MD, "en", "es", terms=GLOSSARY)
+    assert not caught.value.transient
+    assert caught.value.message.startswith("The Spanish translation from Gemini was not usable.")
+    assert problem in caught.value.message
+
+
+def test_translate_lines_keep_terms_and_retry_a_line_that_drops_one(
+    fake: FakeGemini, provider: GeminiProvider
+) -> None:
+    lines = ["Open Acme Uploader.", "", "Ask help@acme.example about the dashboard."]
+    good = ["Abra Acme Uploader.", "", "Pregunte a help@acme.example por el tablero."]
+    fake.queue_generate(
+        model_json({"lines": ["Abra Acmé Uploader.", *good[1:]]}), model_json({"lines": good})
+    )
+    assert provider.translate_lines(lines, "en", "es", terms=GLOSSARY) == good
+    assert len(fake.requests_to("generate")) == 2
+    prompt = prompt_text(fake.generate_bodies()[0])
+    assert 'untranslated, with their quotes or ** marks: "Acme Uploader".' in prompt
+    assert '"dashboard" → "tablero"' in prompt
+    assert json.loads(prompt.rsplit("\n", 1)[1]) == lines  # the lines stay the last line
+
+    fake.reset()
+    fake.generate_responder = lambda request: model_json({"lines": ["Abra Acmé.", *good[1:]]})
+    with pytest.raises(ProviderError) as caught:
+        provider.translate_lines(lines, "en", "es", terms=GLOSSARY)
+    assert not caught.value.transient
+    assert caught.value.message.startswith(
+        "The Spanish subtitles from Gemini were not usable. The translation dropped or changed "
+        "'Acme Uploader', which must stay as written."
+    )
 
 
 def test_an_untranslated_answer_fails_after_the_retries(

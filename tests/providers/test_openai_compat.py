@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 
 import pytest
 
-from reeldocs.providers.base import ProviderError, Scene, Segment
+from reeldocs.providers.base import ProviderError, Scene, Segment, Terminology
+from reeldocs.providers.markdown_text import translate_markdown_runs
 from reeldocs.providers.openai_compat import OpenAICompatibleProvider
 from reeldocs.providers.retry import RetryPolicy
 from tests.providers.fake_gemini import FakeReply, RecordedRequest, json_reply
@@ -85,7 +87,8 @@ def test_translations_of_documents_and_subtitle_lines(
     server: FakeOpenAI, provider: OpenAICompatibleProvider
 ) -> None:
     source = "## Save\n\nPress **Save** [video:00:05] and run `save --all`.\n"
-    spanish = "## Guardar\n\nPulse **Guardar** [video:00:05] y ejecute `save --all`.\n"
+    # The bold label is what the screen shows: it stays as it is.
+    spanish = "## Guardar\n\nPulse **Save** [video:00:05] y ejecute `save --all`.\n"
     server.queue_chat(
         chat_answer(f"```json\n{json.dumps({'markdown': spanish})}\n```"),  # fenced: accepted
         chat_json({"lines": ["Hola", "", "Adiós"]}),
@@ -193,4 +196,84 @@ def test_a_server_that_is_not_running_is_named_in_the_error() -> None:
         f"Reeldocs could not connect to the model server at {base_url} while translating the "
         "documentation into Spanish: check that it is running and that REELDOCS_OPENAI_BASE_URL "
         "is right. Reeldocs gave up after 3 attempts."
+    )
+
+
+# --- names, labels and the glossary --------------------------------------------------------
+
+GLOSSARY = Terminology(keep=frozenset({"Acme Uploader"}), forced={"dashboard": "tablero"})
+
+
+def _named_in(prompt: str) -> tuple[list[str], dict[str, str]]:
+    """What the prompt tells the model to keep and how to translate glossary terms."""
+    kept = re.search(r"with their quotes or \*\* marks: (.*)\.\n", prompt)
+    pairs = re.search(r"glossary says: (.*)\.\n", prompt)
+    return (
+        json.loads(f"[{kept.group(1)}]") if kept else [],
+        dict(
+            (json.loads(term), json.loads(said))
+            for term, said in re.findall(r'("(?:[^"\\]|\\.)*") → ("(?:[^"\\]|\\.)*")', pairs[1])
+        )
+        if pairs
+        else {},
+    )
+
+
+def obedient_model(request: RecordedRequest) -> FakeReply:
+    """A model that reverses every word except addresses (the prompts' general rule) and
+    what the prompt names to keep, and uses the glossary's translations: the translation is
+    right exactly when the prompt is."""
+    prompt = user_prompt(request.json()).split("\n\nThe JSON object must follow", 1)[0]
+    kept, forced = _named_in(prompt)
+    protected = [re.escape(term) for term in sorted([*kept, *forced], key=len, reverse=True)]
+    pattern = re.compile("|".join([*protected, r"\S+@\S+\w", r"\S+://\S+"]))
+
+    def translate(text: str) -> str:
+        out, position = [], 0
+        for match in pattern.finditer(text):
+            out += [re.sub(r"\w+", lambda w: w.group(0)[::-1], text[position : match.start()])]
+            out += [forced.get(match.group(0), match.group(0))]
+            position = match.end()
+        return "".join([*out, re.sub(r"\w+", lambda w: w.group(0)[::-1], text[position:])])
+
+    if prompt.startswith("Translate this Markdown document"):
+        markdown = prompt.split("\nDocument:\n", 1)[1]
+        return chat_json({"markdown": translate_markdown_runs(markdown, lambda runs: [
+            translate(run) for run in runs
+        ])})
+    lines = json.loads(prompt.rsplit("\n", 1)[1])
+    return chat_json({"lines": [translate(line) for line in lines]})
+
+
+def test_the_terms_named_in_the_prompt_come_back_byte_for_byte(
+    server: FakeOpenAI, provider: OpenAICompatibleProvider
+) -> None:
+    server.chat_responder = obedient_model
+    source = (
+        "# Open Acme Uploader\n\nOpen the dashboard, press “Save” or **Export** and run "
+        "`acme sync` [video:00:04].\n"
+    )
+    translated = provider.translate_markdown(source, "en", "es", terms=GLOSSARY)
+    assert translated == (
+        "# nepO Acme Uploader\n\nnepO eht tablero, sserp “Save” ro **Export** dna nur "
+        "`acme sync` [video:00:04].\n"
+    )
+    lines = ["Open Acme Uploader.", "Mail help@acme.example about the dashboard."]
+    assert provider.translate_lines(lines, "en", "es", terms=GLOSSARY) == [
+        "nepO Acme Uploader.",
+        "liaM help@acme.example tuoba eht tablero.",
+    ]
+    assert len(server.requests_to("chat")) == 2
+
+
+def test_a_model_that_ignores_the_terms_fails_with_a_sentence(
+    server: FakeOpenAI, provider: OpenAICompatibleProvider
+) -> None:
+    server.chat_responder = lambda request: chat_json({"markdown": "# Abra Acmé Uploader\n"})
+    with pytest.raises(ProviderError) as caught:
+        provider.translate_markdown("# Open Acme Uploader\n", "en", "es", terms=GLOSSARY)
+    assert caught.value.message == (
+        "The Spanish translation from The model server at "
+        f"{server.base_url} was not usable. The translation dropped or changed "
+        "'Acme Uploader', which must stay as written. Reeldocs gave up after 3 attempts."
     )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from reeldocs.pipeline.documents import render_markdown
-from reeldocs.providers.base import ProviderError, Scene, Segment
+from reeldocs.providers.base import ProviderError, Scene, Segment, Terminology
 from reeldocs.providers.markdown_text import (
     check_translation,
     split_markdown,
@@ -18,6 +18,7 @@ from reeldocs.providers.markdown_text import (
 )
 from reeldocs.providers.offline.translate import ApertiumTranslator
 from reeldocs.providers.offline.writer import ExtractiveWriter
+from reeldocs.providers.terminology import protected_spans
 
 ARTICLE = """---
 title: Getting started
@@ -114,7 +115,14 @@ def test_only_prose_reaches_the_translator() -> None:
     assert "Open the **Projects** page, click" in runs
     assert "the guide" in runs and "Scene at 00:05" in runs
     assert "How long to wait \\| in seconds" in runs
-    assert "Projects" in translatable_runs(ARTICLE, protect_emphasis=True)
+    # A bold interface label stays whole in its run (the translator carries it as one);
+    # other emphasis markers are kept out of the runs.
+    assert "Open the **Projects** page, click" in translatable_runs(ARTICLE, protect_emphasis=True)
+    assert translatable_runs("Open the **projects** page.", protect_emphasis=True) == [
+        "Open the",
+        "projects",
+        "page.",
+    ]
 
 
 def test_an_uppercasing_translator_leaves_protected_parts_byte_identical() -> None:
@@ -134,11 +142,22 @@ def test_a_translator_returning_the_wrong_number_of_runs_is_refused() -> None:
         translate_markdown_runs(ARTICLE, lambda runs: runs[:-1])
 
 
+def reverse_words(text: str) -> str:
+    return re.sub(r"\S+", lambda word: word.group(0)[::-1], text)
+
+
 def word_swap(text: str) -> str:
-    """A stand-in 'translation' that changes every word of prose."""
-    return translate_markdown_runs(
-        text, lambda runs: [" ".join(w[::-1] for w in r.split()) for r in runs]
-    )
+    """A stand-in 'translation' that changes every word of prose, as a faithful translator
+    would leave interface labels and terms alone."""
+
+    def swap(run: str) -> str:
+        out, position = [], 0
+        for span in protected_spans(run):
+            out += [reverse_words(run[position : span.start]), span.output]
+            position = span.end
+        return "".join([*out, reverse_words(run[position:])])
+
+    return translate_markdown_runs(text, lambda runs: [swap(run) for run in runs])
 
 
 def test_the_checker_accepts_a_faithful_translation() -> None:
@@ -299,3 +318,61 @@ def test_without_apertium_no_language_is_offered_and_translation_says_why() -> N
     assert translator.targets("en") == []
     with pytest.raises(ProviderError, match="needs Apertium, which is not installed"):
         translator.translate_lines(["Hello"], "en", "es")
+
+
+# --- names, labels and glossary terms ----------------------------------------------------
+
+TERMS_ARTICLE = """# Try Acme Uploader today
+
+Open Acme Uploader and the dashboard, then run `acme sync` [video:00:05].
+Click "Open Settings", then **Save**, and pin it to the project board.
+Write to help@acme.example or read https://acme.example/docs for more.
+"""
+GLOSSARY = Terminology(
+    keep=frozenset({"Acme Uploader", "project board"}), forced={"dashboard": "tablero"}
+)
+CARRIED = [
+    "Acme Uploader",
+    "`acme sync`",
+    "[video:00:05]",
+    '"Open Settings"',
+    "**Save**",
+    "project board",
+    "help@acme.example",
+    "https://acme.example/docs",
+    "tablero",
+]
+
+
+@needs_apertium
+def test_apertium_carries_names_labels_and_glossary_terms_byte_for_byte() -> None:
+    translator = ApertiumTranslator()
+    # Apertium on its own changes them: the name, the label, the glossary's terms.
+    alone = translator._text_translator("en", "es")(translatable_runs(TERMS_ARTICLE))
+    assert "Acmé" in " ".join(alone) and "Encuadres" in " ".join(alone)
+    assert "junta" in " ".join(alone) and "salpicadero" in " ".join(alone)
+
+    translated = translator.translate_markdown(TERMS_ARTICLE, "en", "es", terms=GLOSSARY)
+
+    for carried in CARRIED:
+        assert carried in translated, (carried, translated)
+    assert translated.count("Acme Uploader") == 2
+    assert not re.search(r"Acmé|Encuadres|junta|salpicadero|dashboard", translated), translated
+    assert translated.startswith("# Prueba Acme Uploader hoy\n")
+    assert check_translation(TERMS_ARTICLE, translated, GLOSSARY) is None
+
+
+@needs_apertium
+def test_apertium_subtitle_lines_carry_the_same_terms() -> None:
+    lines = [
+        "Open Acme Uploader and the dashboard.",
+        "Click “Save” and write to help@acme.example.",
+        "Acme Uploader is on the project board at https://acme.example/b",
+    ]
+    translated = ApertiumTranslator().translate_lines(lines, "en", "es", terms=GLOSSARY)
+    assert translated == [
+        "Abierto Acme Uploader y el tablero.",
+        "Clic “Save” y escribir a help@acme.example.",
+        # the capital Apertium puts after an unknown word at a sentence start is undone
+        "Acme Uploader es en el project board en https://acme.example/b",
+    ]

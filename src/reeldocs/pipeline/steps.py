@@ -33,12 +33,14 @@ from reeldocs.media.frames import grab_frames, screenshot_name
 from reeldocs.media.scenes import DEFAULT_SETTINGS
 from reeldocs.pipeline.context import RunContext
 from reeldocs.pipeline.documents import ArticleDraft, article_title, render_markdown
+from reeldocs.pipeline.terms import find_product_names, load_glossary, terminology
 from reeldocs.providers.base import (
     Cancelled,
     MediaContext,
     ProviderError,
     Scene,
     Segment,
+    Terminology,
     Translator,
     Word,
 )
@@ -438,6 +440,8 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
             f"No translator is configured, so Reeldocs cannot translate into {name}."
         )
     source = await load_articles(ctx, ctx.primary)
+    names = find_product_names(ctx.scenes, await load_segments(ctx))
+    terms = terminology(language, names, await load_glossary(ctx.engine, ctx.video.project_id))
     markdowns = await ctx.run_blocking(
         _translate_checked,
         translator,
@@ -445,6 +449,7 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
         ctx.primary,
         language,
         ctx.reporter.check,
+        terms,
     )
     translated: list[ArticleDraft] = []
     for draft, markdown in zip(source, markdowns, strict=True):
@@ -460,17 +465,18 @@ def _translate_checked(
     source: str,
     target: str,
     check_cancelled: Callable[[], None],
+    terms: Terminology,
 ) -> list[str]:
     """All articles at once, then each checked; one that fails the check gets one more try
     on its own, and when that fails too, this language is given up."""
-    results = translator.translate_documents(markdowns, source, target)
+    results = translator.translate_documents(markdowns, source, target, terms=terms)
     for index, (markdown, result) in enumerate(zip(markdowns, results, strict=True)):
-        problem = check_translation(markdown, result)
+        problem = check_translation(markdown, result, terms)
         if problem is None:
             continue
         check_cancelled()
-        results[index] = translator.translate_markdown(markdown, source, target)
-        problem = check_translation(markdown, results[index])
+        results[index] = translator.translate_markdown(markdown, source, target, terms=terms)
+        problem = check_translation(markdown, results[index], terms)
         if problem is not None:
             raise ProviderError(
                 f"The translation into {language_name(target)} did not pass Reeldocs' "
@@ -500,6 +506,8 @@ async def make_subtitles(ctx: RunContext, languages: list[str]) -> None:
     await ctx.reporter.update("subtitles", "Writing subtitles", _at("subtitles", 0.0))
     segments = await load_segments(ctx)
     source_cues = build_source_cues(segments)
+    names = find_product_names(ctx.scenes, segments)
+    glossary = await load_glossary(ctx.engine, ctx.video.project_id)
     for position, language in enumerate(missing):
         if language == ctx.spoken or not source_cues:
             cues = source_cues
@@ -512,6 +520,7 @@ async def make_subtitles(ctx: RunContext, languages: list[str]) -> None:
                 [re.sub(r"\s*\n\s*", " ", c.text) for c in source_cues],
                 ctx.spoken,
                 language,
+                terms=terminology(language, names, glossary),
             )
             cues = translate_cues(source_cues, texts)
         async with ctx.engine.begin() as conn:

@@ -154,15 +154,23 @@ class Translator(Protocol):
         """Languages it can translate `source_language` into."""
         ...
 
-    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
-        """Translate text runs only: structure, code and [video:] references stay byte-identical."""
+    def translate_markdown(
+        self, markdown: str, source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> str:
+        """Translate text runs only: structure, code and [video:] references stay byte-identical,
+        and so do interface labels and `terms.keep`; `terms.forced` come out as given."""
         ...
 
-    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+    def translate_documents(
+        self, markdowns: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
         """`translate_markdown` for several documents, one for one; an engine may do them
         together (one Apertium process for all of a video's articles)."""
         ...
 
-    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
-        """Translate subtitle cue texts one for one (same length and order)."""
+    def translate_lines(
+        self, lines: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
+        """Translate subtitle cue texts one for one (same length and order), carrying terms,
+        labels, code, URLs and e-mail addresses through as `translate_markdown` does."""
         ...

@@ -18,17 +18,20 @@ from typing import Any, TypeVar
 
 from reeldocs.docs.references import format_timestamp
 from reeldocs.providers.base import (
+    NO_TERMS,
     Chapter,
     Document,
     ProviderError,
     Scene,
     Section,
     Segment,
+    Terminology,
     TransientProviderError,
 )
-from reeldocs.providers.markdown_text import check_translation
+from reeldocs.providers.markdown_text import check_translation, translatable_runs
 from reeldocs.providers.registry import LANGUAGE_NAMES, language_name
 from reeldocs.providers.retry import RetryPolicy, StopCheck, call_with_retry
+from reeldocs.providers.terminology import missing_term, terms_to_name
 
 T = TypeVar("T")
 
@@ -93,6 +96,7 @@ def screenshot_names(scenes: list[Scene]) -> list[str]:
 
 
 # --- what models answer ------------------------------------------------------------
+
 
 class UnusableTranslation(TransientProviderError):
     """A translation that failed Reeldocs' checks; another sample of the model may pass."""
@@ -170,8 +174,9 @@ def document_from_payload(payload: object, screenshots: set[str], last_moment: f
             if not isinstance(raw_section, dict):
                 continue
             markdown = str(raw_section.get("markdown") or "")
-            markdown = keep_known_images(normalise_video_references(markdown, last_moment),
-                                         screenshots).strip()
+            markdown = keep_known_images(
+                normalise_video_references(markdown, last_moment), screenshots
+            ).strip()
             if markdown:
                 sections.append(Section(str(raw_section.get("title") or "").strip(), markdown))
         if not sections:
@@ -225,18 +230,27 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "title": {"type": "string"},
-        "chapters": {"type": "array", "items": {
-            "type": "object",
-            "properties": {
-                "title": {"type": "string"},
-                "sections": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {"title": {"type": "string"}, "markdown": {"type": "string"}},
-                    "required": ["title", "markdown"],
-                }},
+        "chapters": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string"},
+                    "sections": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "title": {"type": "string"},
+                                "markdown": {"type": "string"},
+                            },
+                            "required": ["title", "markdown"],
+                        },
+                    },
+                },
+                "required": ["title", "sections"],
             },
-            "required": ["title", "sections"],
-        }},
+        },
     },
     "required": ["title", "chapters"],
 }
@@ -255,8 +269,10 @@ def lines_translation_schema(count: int) -> dict[str, Any]:
 
 def understanding_prompt(duration: float, source_language: str | None) -> str:
     if source_language is None:
-        language = ('Also give "language": the ISO 639-1 code of the main spoken language '
-                    '(for example "en" or "es").')
+        language = (
+            'Also give "language": the ISO 639-1 code of the main spoken language '
+            '(for example "en" or "es").'
+        )
     else:
         language = f"The speech is in {language_name(source_language)}."
     known_length = duration > 0 and math.isfinite(duration)
@@ -275,8 +291,9 @@ Answer with JSON:
 {{"segments": [{{"start_time", "end_time", "spoken_content", "visual_context"}}]}}."""
 
 
-def writer_prompt(segments: list[Segment], scenes: list[Scene], language: str,
-                  source_language: str) -> str:
+def writer_prompt(
+    segments: list[Segment], scenes: list[Scene], language: str, source_language: str
+) -> str:
     target, spoken = language_name(language), language_name(source_language)
     last = format_timestamp(max(segment.end_time for segment in segments))
     transcript = "\n".join(
@@ -289,12 +306,14 @@ def writer_prompt(segments: list[Segment], scenes: list[Scene], language: str,
         f"- screenshots/{PurePosixPath(scene.screenshot).name} "
         f"(from {format_timestamp(scene.start)} to {format_timestamp(scene.end)})"
         + (f", on screen: {json.dumps(scene.text, ensure_ascii=False)}" if scene.text else "")
-        for scene in scenes if scene.screenshot
+        for scene in scenes
+        if scene.screenshot
     ]
     images = (
         "These screenshots exist; where one helps, include it as "
         "![short description](screenshots/NAME) using only these names:\n" + "\n".join(shots)
-        if shots else "There are no screenshots: include no images."
+        if shots
+        else "There are no screenshots: include no images."
     )
     return f"""Write the documentation for a product or tutorial video, in {target}.
 Below is what the video says (in {spoken}) and shows, as timestamped segments.
@@ -316,25 +335,59 @@ Segments:
 
 
 _KEEP_RULES = """Keep byte for byte: the Markdown structure (headings, list markers, tables,
-blank lines, indentation), [video:MM:SS] references, code blocks and inline code, URLs, link
-targets, image paths and HTML tags. Translate only the text people read, including link texts
-and image descriptions."""
+blank lines, indentation), [video:MM:SS] references, code blocks and inline code, URLs, e-mail
+addresses, link targets, image paths and HTML tags. Translate only the text people read,
+including link texts and image descriptions."""
 
 
-def markdown_translation_prompt(markdown: str, source: str, target: str) -> str:
+def terms_rules(kept: list[str], forced: dict[str, str]) -> str:
+    """Prompt lines naming the labels and terms to keep and the glossary's translations."""
+    rules: list[str] = []
+    if kept:
+        names = ", ".join(_quoted(term) for term in kept)
+        rules.append(
+            "These names and interface labels stay exactly as written, untranslated, with "
+            f"their quotes or ** marks: {names}."
+        )
+    if forced:
+        pairs = "; ".join(
+            f"{_quoted(term)} → {_quoted(translation)}" for term, translation in forced.items()
+        )
+        rules.append(f"Translate these terms exactly as the project's glossary says: {pairs}.")
+    return "".join(f"\n{rule}" for rule in rules)
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def markdown_translation_prompt(
+    markdown: str,
+    source: str,
+    target: str,
+    kept: list[str] | None = None,
+    forced: dict[str, str] | None = None,
+) -> str:
     return f"""Translate this Markdown document from {language_name(source)} into \
 {language_name(target)}.
-{_KEEP_RULES}
+{_KEEP_RULES}{terms_rules(kept or [], forced or {})}
 Answer with JSON: {{"markdown": "<the whole translated document>"}}.
 
 Document:
 {markdown}"""
 
 
-def lines_translation_prompt(lines: list[str], source: str, target: str) -> str:
+def lines_translation_prompt(
+    lines: list[str],
+    source: str,
+    target: str,
+    kept: list[str] | None = None,
+    forced: dict[str, str] | None = None,
+) -> str:
     return f"""Translate these {len(lines)} subtitle lines from {language_name(source)} into \
 {language_name(target)}, one for one: never merge, split, drop or reorder lines, and keep
-[video:MM:SS] references and URLs as they are. An empty line stays empty.
+[video:MM:SS] references, URLs, e-mail addresses and code as they are. An empty line stays \
+empty.{terms_rules(kept or [], forced or {})}
 Answer with JSON: {{"lines": [exactly {len(lines)} translated strings, in the same order]}}.
 
 Lines (a JSON array):
@@ -398,10 +451,13 @@ class GenerativeDocsProvider:
 
         return self._with_retry(attempt)
 
-    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
+    def translate_markdown(
+        self, markdown: str, source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> str:
         if not markdown.strip() or source == target:
             return markdown
-        prompt = markdown_translation_prompt(markdown, source, target)
+        kept, forced = terms_to_name(translatable_runs(markdown), terms)
+        prompt = markdown_translation_prompt(markdown, source, target, kept, forced)
         what = f"translating the documentation into {language_name(target)}"
 
         def attempt() -> str:
@@ -410,7 +466,7 @@ class GenerativeDocsProvider:
                 translated = _same_edges(markdown, _field(payload, "markdown", str))
             except ResponseShapeError as error:
                 raise self._unreadable(error) from error
-            problem = check_translation(markdown, translated)
+            problem = check_translation(markdown, translated, terms)
             if problem:
                 raise UnusableTranslation(
                     f"The {language_name(target)} translation from {self.label} was not "
@@ -418,34 +474,49 @@ class GenerativeDocsProvider:
                 )
             return translated
 
+        return self._retrying_unusable(attempt)
+
+    def _retrying_unusable(self, attempt: Callable[[], T]) -> T:
         try:
             return self._with_retry(attempt)
         except ProviderError as error:
             if error.transient and isinstance(error.__cause__, UnusableTranslation):
-                # The model answered every time and broke the document every time: a
-                # retry of the step would only repeat the same calls, so stop here.
+                # The model answered every time and broke the text every time: a retry
+                # of the step would only repeat the same calls, so stop here.
                 raise ProviderError(error.message) from error.__cause__
             raise
 
-    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+    def translate_documents(
+        self, markdowns: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
         # One request per document: a model's answer has a length limit.
-        return [self.translate_markdown(markdown, source, target) for markdown in markdowns]
+        return [
+            self.translate_markdown(markdown, source, target, terms=terms) for markdown in markdowns
+        ]
 
-    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
+    def translate_lines(
+        self, lines: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
         if source == target:
             return list(lines)
         translated: list[str] = []
         for first in range(0, len(lines), LINES_PER_REQUEST):
             batch = lines[first : first + LINES_PER_REQUEST]
             translated.extend(
-                self._with_retry(partial(self._translate_batch, batch, source, target))
+                self._retrying_unusable(
+                    partial(self._translate_batch, batch, source, target, terms)
+                )
             )
         return translated
 
-    def _translate_batch(self, lines: list[str], source: str, target: str) -> list[str]:
+    def _translate_batch(
+        self, lines: list[str], source: str, target: str, terms: Terminology
+    ) -> list[str]:
         what = f"translating subtitles into {language_name(target)}"
+        kept, forced = terms_to_name(lines, terms)
         payload = self._generate_json(
-            lines_translation_prompt(lines, source, target), lines_translation_schema(len(lines)),
+            lines_translation_prompt(lines, source, target, kept, forced),
+            lines_translation_schema(len(lines)),
             what,
         )
         try:
@@ -458,8 +529,17 @@ class GenerativeDocsProvider:
                 raise ResponseShapeError("its subtitle lines were not all strings")
         except ResponseShapeError as error:
             raise self._unreadable(error) from error
-        pairs = zip(lines, answer, strict=True)
-        return ["" if not line.strip() else out.strip() for line, out in pairs]
+        translated = [
+            "" if not line.strip() else out.strip() for line, out in zip(lines, answer, strict=True)
+        ]
+        for line, out in zip(lines, translated, strict=True):
+            problem = missing_term([line], [out], terms)
+            if problem:
+                raise UnusableTranslation(
+                    f"The {language_name(target)} subtitles from {self.label} were not usable. "
+                    f"{problem}"
+                )
+        return translated
 
 
 def _same_edges(source: str, translated: str) -> str:

@@ -3,9 +3,11 @@
 Every translator (Apertium, Gemini, OpenAI-compatible servers) sends only text runs to
 its engine and puts the result back between the protected parts, which come out
 byte-identical: fenced and inline code, `[video:MM:SS]` references, link and image
-addresses (their text is translated), HTML tags and entities, bare URLs, line structure,
-heading/list/blockquote markers, indentation and table pipes. `check_translation` then
-tells whether a translated document kept all of that and was really translated.
+addresses (their text is translated), HTML tags and entities, bare URLs and e-mail
+addresses, line structure, heading/list/blockquote markers, indentation and table pipes.
+Names and interface labels inside the text runs are the translators' to carry through
+(`terminology`). `check_translation` then tells whether a translated document kept all of
+that and was really translated.
 
 The splitter works line by line with a handful of regular expressions rather than a full
 CommonMark parser: it only needs to know what to leave alone, and the concatenation of
@@ -21,7 +23,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reeldocs.docs.references import VIDEO_REFERENCE_PATTERN
-from reeldocs.providers.base import ProviderError
+from reeldocs.providers.base import NO_TERMS, ProviderError, Terminology
+from reeldocs.providers.terminology import (
+    BARE_URL_PATTERN,
+    CODE_SPAN_PATTERN,
+    EMAIL_PATTERN,
+    Placeholders,
+    TextTranslator,
+    bold_label_at,
+    carry_terms,
+    missing_term,
+)
 
 PieceKind = Literal["text", "code", "reference", "url", "markup"]
 
@@ -52,7 +64,7 @@ _CONTAINER_PREFIX = re.compile(
 _HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
 _LINK_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:[ \t]*\S")
 _TABLE_DELIMITER = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(CODE_SPAN_PATTERN)
 _LINK = re.compile(
     r"(?P<open>!?\[)(?P<label>(?:[^\[\]\\]|\\.)*)"
     r"(?P<close>\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+(?:\"[^\"]*\"|'[^']*'))?[ \t]*\)"
@@ -65,7 +77,8 @@ _PROTECTED_INLINE = re.compile(
     r"|\[\^[^\]\s]+\])"  # footnote reference
     r"|(?P<url><[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>"  # autolink
     r"|<[^\s<>@]+@[^\s<>@]+>"  # e-mail autolink
-    r"|https?://[^\s<>\[\]()]*[^\s<>\[\]().,;:!?'\"])"  # bare URL
+    rf"|{BARE_URL_PATTERN}"
+    rf"|{EMAIL_PATTERN})"
 )
 # a run of *, _ or ~~ that opens (text follows) or closes (text precedes) an emphasis
 _EMPHASIS_DELIMITER = re.compile(
@@ -232,10 +245,13 @@ def translate_text_lines(
     return [next(translated) if line else "" for line in flattened]
 
 
-def check_translation(source_md: str, translated_md: str) -> str | None:
+def check_translation(
+    source_md: str, translated_md: str, terms: Terminology = NO_TERMS
+) -> str | None:
     """A sentence describing what a translation broke, or None when it kept everything.
 
-    Checks, in this order: `[video:]` references, code, link and image addresses, and
+    Checks, in this order: `[video:]` references, code, link and image addresses, the
+    protected stretches of the text (interface labels, `terms`, glossary translations), and
     whether the prose was translated at all (most sentences identical to the source).
     """
     source_pieces = split_markdown(source_md)
@@ -267,6 +283,13 @@ def check_translation(source_md: str, translated_md: str) -> str | None:
             "The translation dropped or altered the link or image address "
             f"{next(iter(missing_urls))!r}."
         )
+
+    # Counted in the whole translation: a glossary's translation may hold Markdown of its own.
+    problem = missing_term(
+        (p.text for p in source_pieces if p.translatable), [translated_md], terms
+    )
+    if problem is not None:
+        return problem
 
     sentences = _prose_sentences(source_pieces)
     if sentences:
@@ -360,6 +383,9 @@ def _next_protected(
         candidates.append((other.start(), other.end(), [MarkdownPiece(other.group(0), kind)]))
     if protect_emphasis:
         emphasis = _EMPHASIS_DELIMITER.search(body, position)
+        # A bold interface label stays whole in its run, for the translator to carry as one.
+        while emphasis is not None and (label_end := bold_label_at(body, emphasis.start())):
+            emphasis = _EMPHASIS_DELIMITER.search(body, label_end)
         if emphasis is not None:
             candidates.append(
                 (emphasis.start(), emphasis.end(), [MarkdownPiece(emphasis.group(0), "markup")])
@@ -422,16 +448,27 @@ def _normalise(text: str) -> str:
 
 class TextRunTranslator:
     """The Translator methods for an engine that translates plain text runs in batches:
-    a subclass says how to translate a batch for a language pair (`_text_translator`)."""
+    a subclass says how to translate a batch for a language pair (`_text_translator`) and
+    how the engine's input marks a protected stretch of text (`placeholders`)."""
 
-    def _text_translator(self, source: str, target: str) -> Callable[[list[str]], list[str]]:
+    placeholders: Placeholders
+
+    def _text_translator(self, source: str, target: str) -> TextTranslator:
         raise NotImplementedError
 
-    def translate_markdown(self, markdown: str, source: str, target: str) -> str:
-        return self.translate_documents([markdown], source, target)[0]
-
-    def translate_documents(self, markdowns: list[str], source: str, target: str) -> list[str]:
+    def _carrying(self, source: str, target: str, terms: Terminology) -> TextTranslator:
         translate = self._text_translator(source, target)
+        return lambda texts: carry_terms(texts, terms, translate, self.placeholders)
+
+    def translate_markdown(
+        self, markdown: str, source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> str:
+        return self.translate_documents([markdown], source, target, terms=terms)[0]
+
+    def translate_documents(
+        self, markdowns: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
+        translate = self._carrying(source, target, terms)
         try:
             # Emphasis markers stay out of the runs: engines that translate plain sentences
             # drop, move or space them.
@@ -439,5 +476,10 @@ class TextRunTranslator:
         except ValueError as error:  # a run count mismatch: nothing sensible to put back
             raise ProviderError(str(error)) from error
 
-    def translate_lines(self, lines: list[str], source: str, target: str) -> list[str]:
-        return translate_text_lines(lines, self._text_translator(source, target))
+    def translate_lines(
+        self, lines: list[str], source: str, target: str, *, terms: Terminology = NO_TERMS
+    ) -> list[str]:
+        try:
+            return translate_text_lines(lines, self._carrying(source, target, terms))
+        except ValueError as error:
+            raise ProviderError(str(error)) from error

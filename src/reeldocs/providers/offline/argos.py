@@ -10,6 +10,12 @@ package's `stanza/` folder is ignored).
 Like every translator here, only Markdown text runs reach the model (see `markdown_text`).
 Each run is cut into sentences, all sentences of a document go to the model in one batch,
 and each run is put back together from its translated sentences.
+
+A protected term inside a run (see `terminology`) reaches the model as one token the model's
+vocabulary lacks, in its place in the sentence. The model reads it as unknown; where it writes
+an unknown token in its answer, CTranslate2 puts back the source token it attended to most
+(`replace_unknowns`), which is the term's mark. A model that drops or repeats the mark gets
+that run again in pieces between its terms.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +33,7 @@ from typing import Any
 from reeldocs.providers.base import ProviderError
 from reeldocs.providers.markdown_text import TextRunTranslator
 from reeldocs.providers.registry import language_name
+from reeldocs.providers.terminology import Placeholders, TextTranslator
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +47,14 @@ _MAX_WORDS_PER_SENTENCE = 60  # longer stretches are cut: models are trained on 
 _BEAM_SIZE = 4  # what Argos Translate itself uses
 _LENGTH_PENALTY = 0.2
 _MAX_BATCH_SIZE = 32
+_WORD_START = "▁"  # how SentencePiece marks a piece that starts a word
+_MARK = re.compile(r"⟦(\d+)⟧")
+
+ARGOS_PLACEHOLDERS = Placeholders(
+    mark=lambda index: f"⟦{index}⟧",
+    pattern=_MARK,
+    index_of=lambda match: int(match.group(1)),
+)
 
 
 def default_packages_dir(configured: str | None) -> Path:
@@ -196,6 +210,7 @@ class ArgosTranslator(TextRunTranslator):
     """Translator running the Argos packages installed in one folder; offers none without any."""
 
     name = "argos"
+    placeholders = ARGOS_PLACEHOLDERS
 
     def __init__(self, packages_dir: Path, *, configured: bool = False) -> None:
         self.packages_dir = packages_dir
@@ -224,7 +239,7 @@ class ArgosTranslator(TextRunTranslator):
         source = source_language.lower()
         return sorted(target for (src, target) in self.packages if src == source)
 
-    def _text_translator(self, source: str, target: str) -> Callable[[list[str]], list[str]]:
+    def _text_translator(self, source: str, target: str) -> TextTranslator:
         package = self._package_for(source, target)
         return lambda texts: self._translate(texts, package)
 
@@ -261,7 +276,7 @@ class ArgosTranslator(TextRunTranslator):
         model = self._model(package)
         sentences_per_text = [split_sentences(text) for text in texts]
         sentences = [sentence for group in sentences_per_text for sentence in group]
-        tokenized = [model.tokenizer.encode(sentence, out_type=str) for sentence in sentences]
+        tokenized = [_tokenize(model, sentence) for sentence in sentences]
         longest = max((len(tokens) for tokens in tokenized), default=0)
         prefix = [[package.target_prefix]] * len(tokenized) if package.target_prefix else None
         try:
@@ -323,6 +338,26 @@ def _cut_long(sentence: str) -> list[str]:
         words = words[cut:]
     pieces.append(" ".join(words))
     return pieces
+
+
+def _tokenize(model: _LoadedModel, sentence: str) -> list[str]:
+    """The sentence's pieces, each term mark one token of its own (unknown to the model)."""
+    tokens: list[str] = []
+    position = 0
+    for mark in [*_MARK.finditer(sentence), None]:
+        text = sentence[position : mark.start() if mark else len(sentence)]
+        if text.strip():
+            pieces = model.tokenizer.encode(text.strip(), out_type=str)
+            if tokens and not text[0].isspace() and pieces:  # glued to the mark before it
+                first = pieces[0].removeprefix(_WORD_START)
+                pieces = [first, *pieces[1:]] if first else pieces[1:]
+            tokens.extend(pieces)
+        if mark is None:
+            break
+        glued = mark.start() > 0 and not sentence[mark.start() - 1].isspace()
+        tokens.append(("" if glued else _WORD_START) + mark.group(0))
+        position = mark.end()
+    return tokens
 
 
 def _detokenize(tokens: list[str], package: ArgosPackage) -> str:

@@ -1,0 +1,1 @@
+"""A project's glossary: terms its translations keep as they are, or translate its own way."""

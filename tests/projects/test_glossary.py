@@ -1,0 +1,143 @@
+"""A project's glossary: who may read and replace it, and what it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.auth.accounts import email_of, org_id_of
+from tests.auth.expect import assert_error
+
+
+@dataclass
+class Team:
+    owner: httpx.Client
+    editor: httpx.Client
+    viewer: httpx.Client
+    outsider: httpx.Client  # the owner of another organisation
+
+
+@pytest.fixture(scope="module")
+def team(make_module_user: Callable[..., httpx.Client]) -> Team:
+    owner = make_module_user("glossary-owner")
+    team = Team(
+        owner,
+        make_module_user("glossary-editor"),
+        make_module_user("glossary-viewer"),
+        make_module_user("glossary-outsider"),
+    )
+    for member, role in ((team.editor, "editor"), (team.viewer, "viewer")):
+        added = owner.post(
+            f"/api/orgs/{org_id_of(owner)}/members", json={"email": email_of(member), "role": role}
+        )
+        assert added.status_code == 201, added.text
+    return team
+
+
+@pytest.fixture
+def glossary_url(team: Team) -> str:
+    project = team.owner.post("/api/projects", json={"name": "Acme docs"})
+    assert project.status_code == 201, project.text
+    return f"/api/projects/{project.json()['id']}/glossary"
+
+
+def put(client: httpx.Client, url: str, body: Any) -> httpx.Response:
+    return client.put(url, json=body)
+
+
+def test_owners_and_editors_replace_the_glossary_viewers_read_it(
+    team: Team, glossary_url: str
+) -> None:
+    assert team.owner.get(glossary_url).json() == []
+
+    saved = put(
+        team.owner,
+        glossary_url,
+        [
+            {"term": "dashboard", "translations": {"es": "tablero", "FR": " tableau  de bord "}},
+            {"term": "  Acme   Uploader "},
+            {"term": "beta", "translations": None},
+        ],
+    )
+
+    assert saved.status_code == 200, saved.text
+    expected = [
+        {"term": "Acme Uploader", "translations": {}},
+        {"term": "beta", "translations": {}},
+        {"term": "dashboard", "translations": {"es": "tablero", "fr": "tableau de bord"}},
+    ]
+    assert saved.json() == expected
+    assert team.viewer.get(glossary_url).json() == expected
+    refused = put(team.viewer, glossary_url, [{"term": "Anything"}])
+    assert "viewer" in assert_error(refused, 403, "Forbidden")
+    assert team.editor.get(glossary_url).json() == expected
+
+    # A PUT replaces the whole list: terms left out are gone.
+    replaced = put(team.editor, glossary_url, [{"term": "Dashboard", "translations": {"de": "x"}}])
+    assert replaced.status_code == 200, replaced.text
+    assert team.owner.get(glossary_url).json() == [
+        {"term": "Dashboard", "translations": {"de": "x"}}
+    ]
+    emptied = put(team.owner, glossary_url, [])
+    assert emptied.status_code == 200 and emptied.json() == []
+    assert team.viewer.get(glossary_url).json() == []
+
+
+def test_another_teams_glossary_does_not_exist_for_you(team: Team, glossary_url: str) -> None:
+    assert put(team.owner, glossary_url, [{"term": "Acme"}]).status_code == 200
+    assert_error(team.outsider.get(glossary_url), 404, "NotFound")
+    assert_error(put(team.outsider, glossary_url, []), 404, "NotFound")
+    missing = "/api/projects/00000000-0000-4000-8000-000000000000/glossary"
+    assert_error(team.owner.get(missing), 404, "NotFound")
+    assert_error(put(team.owner, missing, []), 404, "NotFound")
+    assert_error(httpx.get(str(team.owner.base_url) + glossary_url), 401, "NotAuthenticated")
+    assert team.owner.get(glossary_url).json() == [{"term": "Acme", "translations": {}}]
+
+
+@pytest.mark.parametrize(
+    ("body", "sentence"),
+    [
+        ([{"term": "Acme"}, {"term": "   "}], "Term number 2 of the glossary is empty"),
+        ([{"term": "x" * 201}], "is 201 characters long; a glossary term may have at most 200"),
+        ([{"term": "Acme"}, {"term": "ACME"}], 'lists "ACME" twice, as "Acme" and "ACME"'),
+        ([{"term": "Acme"}, {"term": " Acme"}], 'lists "Acme" twice: terms that differ'),
+        ([{"term": "Acme", "translations": {"spanish": "Acme"}}], 'name the language "spanish"'),
+        ([{"term": "Acme", "translations": {"es-419": "Acme"}}], "two or three letters"),
+        ([{"term": "Acme", "translations": {"es": "  "}}], "The Spanish translation of"),
+        ([{"term": "Acme", "translations": {"es": "y" * 201}}], "it may have at most 200"),
+        ([{"term": "Acme", "translations": {"es": "a", "ES": "b"}}], "give es more than once"),
+        ([{"term": f"term {n}"} for n in range(501)], "at most 500 terms, and this one has 501"),
+        ([{"translations": {"es": "tablero"}}], "term"),
+        ({"term": "Acme"}, "The request is not valid"),
+        ([{"term": "Acme", "translations": ["es"]}], "translations"),
+    ],
+    ids=[
+        "blank-term",
+        "long-term",
+        "same-but-case",
+        "same-after-trimming",
+        "language-name",
+        "region",
+        "blank-translation",
+        "long-translation",
+        "language-twice",
+        "too-many",
+        "no-term",
+        "not-a-list",
+        "translations-not-an-object",
+    ],
+)
+def test_a_glossary_that_cannot_be_kept_is_refused_whole_with_a_sentence(
+    team: Team, glossary_url: str, body: Any, sentence: str
+) -> None:
+    before = [{"term": "Keep me", "translations": {"es": "Guárdame"}}]
+    assert put(team.editor, glossary_url, before).status_code == 200
+
+    detail = assert_error(put(team.editor, glossary_url, body), 422, "ValidationError")
+
+    assert sentence in detail
+    assert team.owner.get(glossary_url).json() == before
