@@ -194,13 +194,31 @@ def test_the_title_is_the_top_most_large_line() -> None:
     assert text.lines[:2] == ("Acme Docs tutorial", "Invite Your Team")
 
 
-def test_a_title_on_two_lines_is_one_title() -> None:
-    first = words("Connect Your Calendar to", 90, 60, 64)
-    second = words("Acme Docs", 90, 140, 64)
-    body = words("Open the Integrations page", 130, 300, 30)
-    text = screen_text([first, second, body], 720)
-    assert text.title == "Connect Your Calendar to Acme Docs"
+def test_a_title_on_several_lines_is_one_title() -> None:
+    first = words("Connect Your Calendar", 90, 60, 64)
+    second = words("and Your Mail to", 90, 140, 64)
+    third = words("Acme Docs", 90, 220, 64)
+    body = words("Open the Integrations page", 130, 380, 30)
+    text = screen_text([first, second, third, body], 720)
+    assert text.title == "Connect Your Calendar and Your Mail to Acme Docs"
     assert text.lines == (text.title, "Open the Integrations page")
+
+
+def test_a_paragraph_on_two_lines_is_not_taken_for_a_large_title() -> None:
+    paragraph = [
+        words("Reeldocs reads every slide and", 90, 60, 30),
+        words("writes the documentation for you", 90, 96, 30),
+    ]
+    items = [words("Open a project", 90, 200, 30), words("Upload a video", 90, 260, 30)]
+    text = screen_text([*paragraph, *items], 720)
+    assert text == ScreenText(
+        "",
+        (
+            "Reeldocs reads every slide and writes the documentation for you",
+            "Open a project",
+            "Upload a video",
+        ),
+    )
 
 
 def test_list_markers_are_taken_off_but_words_are_not() -> None:

@@ -103,6 +103,12 @@ class Line:
         return self.bottom - self.top
 
     @property
+    def size(self) -> int:
+        """How large its type is: its tallest word (a line joined from two printed lines
+        is as large as each of them, not as tall as both)."""
+        return max(w.height for w in self.words)
+
+    @property
     def confidence(self) -> float:
         return statistics.fmean(w.confidence for w in self.words)
 
@@ -257,11 +263,11 @@ def _continues(above: Line, line: Line, *, starts_item: bool) -> bool:
     it and right below it; and either the rest of a list item (no marker of its own), or
     as close as lines of one paragraph are (within 1.45 line heights, as against 1.6 and
     more between list items and paragraphs) and starting in lower case."""
-    height = max(above.height, line.height)
+    height = max(above.size, line.size)
     if (
         line.list_item
         or abs(line.left - above.left) > 0.6 * height
-        or abs(line.height - above.height) > 0.35 * height
+        or abs(line.size - above.size) > 0.35 * height
         or line.top < above.bottom
     ):
         return False
@@ -275,13 +281,13 @@ def _title_index(lines: list[Line], height: int) -> int | None:
     candidates = sorted(range(len(lines)), key=lambda i: (lines[i].top, lines[i].left))
     for index in candidates:
         line = lines[index]
-        others = [other.height for other in lines if other is not line]
+        others = [other.size for other in lines if other is not line]
         if others:
-            large = line.height >= max(
+            large = line.size >= max(
                 MIN_TITLE_HEIGHT_SHARE * height, TITLE_HEIGHT_RATIO * statistics.median(others)
             )
         else:
-            large = line.height >= MIN_LONE_TITLE_HEIGHT_SHARE * height
+            large = line.size >= MIN_LONE_TITLE_HEIGHT_SHARE * height
         if (
             large
             and not line.list_item
@@ -294,19 +300,19 @@ def _title_index(lines: list[Line], height: int) -> int | None:
 
 
 def _title_joined(lines: list[Line], index: int) -> tuple[list[Line], str]:
-    """A title that wrapped onto a second line of the same size is one title."""
-    title = lines[index]
+    """A title that wrapped onto a next line of the same size is one title."""
+    title = last = lines[index]
     result = list(lines)
     while index + 1 < len(result):
         following = result[index + 1]
         if not (
-            abs(following.height - title.height) <= 0.2 * title.height
-            and 0 <= following.top - title.bottom <= 0.8 * title.height
+            abs(following.size - last.size) <= 0.2 * last.size
+            and 0 <= following.top - last.bottom <= 0.8 * last.size
             and following.confidence >= MIN_TITLE_CONFIDENCE
             and not following.list_item
             and len(title.words) + len(following.words) <= MAX_TITLE_WORDS
         ):
             break
-        title = Line(title.words + following.words)
+        title, last = Line(title.words + following.words), following
         result[index : index + 2] = [title]
     return result, title.text
