@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from markdown_it import MarkdownIt
 
 from reeldocs.docs.references import find_video_references
 from reeldocs.pipeline.documents import article_title, render_markdown
@@ -397,10 +398,14 @@ def test_titled_slides_without_speech_still_make_step_articles() -> None:
 
 
 def test_text_read_off_a_slide_is_never_markdown() -> None:
-    lines = ["Type [video:00:42] in *bold*", "Press <Enter>"]
+    lines = ["Type [video:00:42] in *bold*", "Press <Enter>", "# of seats", "2024. A good year"]
     scenes = [slide_scene(0, "Shortcuts", lines, 0.0, 20.0)]
     document = ExtractiveWriter().write([said("Two shortcuts help.", 1.0)], scenes, "en", "en")
     markdown = document.chapters[0].sections[0].markdown
     assert [r.seconds for r in find_video_references(markdown)] == [1]
-    assert "1. Type \\[video:00:42\\] in \\*bold\\*" in markdown
-    assert "2. Press \\<Enter\\>" in markdown
+    assert "- Type \\[video:00:42\\] in \\*bold\\*" in markdown
+    assert "- Press \\<Enter\\>" in markdown
+    assert "- \\# of seats\n- 2024\\. A good year" in markdown
+    html = MarkdownIt().render(markdown)
+    assert "<li># of seats</li>" in html and "<li>2024. A good year</li>" in html
+    assert "<li>Type [video:00:42] in *bold*</li>" in html

@@ -46,6 +46,8 @@ IMPERATIVE_VERBS = frozenset(
 )
 _STEP_PREFIX = re.compile(r"^step\s*\d+\s*[:.)\-–—]\s*", re.IGNORECASE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+# What would open a heading, a list or a rule at the start of a line
+_MARKDOWN_OPENING = re.compile(r"^(\d*)([#+=.)-])")
 
 
 def same_title(a: str, b: str) -> bool:
@@ -175,5 +177,6 @@ def _markdown_list(lines: list[str], numbered: bool, start: int) -> str:
 
 
 def literal_markdown(text: str) -> str:
-    """On-screen text as literal Markdown: a bracket read off a slide never makes a link."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """On-screen text as literal Markdown: a bracket read off a slide never makes a link,
+    nor a "#" a heading."""
+    return _MARKDOWN_OPENING.sub(r"\1\\\2", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
