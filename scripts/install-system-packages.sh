@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages Reeldocs uses: Chromium (page tests), espeak-ng and festival
+# Debian packages Reeldocs uses: Chromium (page tests), DejaVu fonts (test slides),
+# espeak-ng and festival
 # with its HTS voice (test speech),
 # Apertium with English pairs (offline translation), Tesseract (on-screen text),
 # PostgreSQL 15 (schema tests).
 # Installs only what is missing; needs root (or sudo) only when something is.
 set -euo pipefail
 
-packages=(chromium espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en tesseract-ocr tesseract-ocr-eng festival festvox-us-slt-hts postgresql-15)
+packages=(chromium fonts-dejavu-core espeak-ng apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en tesseract-ocr tesseract-ocr-eng festival festvox-us-slt-hts postgresql-15)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

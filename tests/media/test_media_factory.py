@@ -6,9 +6,16 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
-from tests.support.media_factory import make_slide_video, make_truncated_copy
+from tests.support.media_factory import (
+    PRODUCT_TOUR,
+    make_slide_video,
+    make_titled_slide_video,
+    make_truncated_copy,
+    render_titled_slide,
+)
 
 
 def test_twenty_seconds_of_slides_with_speech_take_well_under_a_few_seconds(
@@ -45,3 +52,20 @@ def test_truncated_copy_keeps_the_leading_bytes(tmp_path: Path) -> None:
     copy = make_truncated_copy(source, tmp_path / "cut.mp4", 0.3)
 
     assert copy.read_bytes() == source.read_bytes()[: int(source.stat().st_size * 0.3)]
+
+
+def test_titled_slide_videos_say_what_each_slide_shows(tmp_path: Path) -> None:
+    slides = PRODUCT_TOUR[1:4]
+    video = make_titled_slide_video(tmp_path / "tour.mp4", slides, 1.5, (320, 180), fps=10)
+    assert video.titles == [slide.title for slide in slides]
+    assert video.bullets == [slide.bullets for slide in slides]
+    assert video.starts == [0.0, 1.5, 3.0] and video.duration == 4.5
+    with av.open(str(video.path)) as container:
+        assert container.duration is not None
+        assert container.duration / av.time_base == pytest.approx(4.5, abs=0.05)
+        assert container.streams.audio  # each slide's speech, read by espeak-ng
+    # light slides are light, dark ones dark
+    for slide in PRODUCT_TOUR:
+        brightness = np.asarray(render_titled_slide(slide, (320, 180)).convert("L")).mean()
+        assert (brightness < 80) if slide.dark else (brightness > 180), slide.title
+    assert sum(slide.dark for slide in PRODUCT_TOUR) == 2 and len(PRODUCT_TOUR) == 6

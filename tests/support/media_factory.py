@@ -4,7 +4,8 @@ Everything here is deterministic for the same arguments and fast enough to call
 from any test: a 20 s 320x180 slide video with speech takes about a second.
 The container follows the file suffix (.mp4, .mov, .mkv, .webm).
 
-Good videos: make_slide_video (the workhorse), make_static_video, make_fading_video,
+Good videos: make_slide_video (the workhorse), make_product_tour (titled slides with bullet
+lines, light and dark, and speech per slide), make_static_video, make_fading_video,
 make_scrolling_video, make_slides_with_webcam_bubble.
 Bad inputs: make_empty, make_text_file, make_audio_only, make_truncated_copy,
 make_undecodable_copy, make_raw_h264 (no container, so no length).
@@ -16,8 +17,10 @@ import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 
 import av
 import numpy as np
@@ -54,6 +57,112 @@ def render_slide(text: str, size: tuple[int, int]) -> Image.Image:
         (width / 2, height / 2), "\n".join(lines), font=font, fill=INK, anchor="mm", align="center"
     )
     return image
+
+
+@dataclass(frozen=True)
+class SlideTheme:
+    background: tuple[int, int, int]
+    title_ink: tuple[int, int, int]
+    body_ink: tuple[int, int, int]
+
+
+LIGHT_THEME = SlideTheme(BACKGROUND, INK, (62, 66, 76))
+# Light text on a dark background, as many presentation templates and dark-mode apps show.
+DARK_THEME = SlideTheme((28, 32, 44), (246, 246, 240), (206, 211, 220))
+
+
+@dataclass(frozen=True)
+class TitledSlide:
+    """A slide as presenters build them: a large title at the top, a few bullet lines below."""
+
+    title: str
+    bullets: tuple[str, ...] = ()
+    dark: bool = False
+    # "1." "2." … before the bullet lines instead of round dots
+    numbered: bool = False
+    # what the presenter says while the slide is shown
+    speech: str = ""
+
+
+# DejaVu Sans (Debian's fonts-dejavu-core) is a common interface and slide typeface. Pillow's
+# bundled font, used when it is missing, sets words so tightly that Tesseract reads some
+# pairs as one word ("a name" as "aname").
+_SLIDE_FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+
+
+def _slide_font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(_SLIDE_FONT_FILES[bold], size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def render_titled_slide(slide: TitledSlide, size: tuple[int, int]) -> Image.Image:
+    """The title in bold at the top left, each bullet line below it after a dot or a number."""
+    width, height = size
+    theme = DARK_THEME if slide.dark else LIGHT_THEME
+    image = Image.new("RGB", size, theme.background)
+    draw = ImageDraw.Draw(image)
+    title_font = _slide_font(max(12, height // 11), bold=True)
+    body_size = max(9, height // 22)
+    body_font = _slide_font(body_size, bold=False)
+    left = round(width * 0.07)
+    draw.text((left, round(height * 0.09)), slide.title, font=title_font, fill=theme.title_ink)
+    indent = left + round(body_size * 1.4)
+    for index, line in enumerate(slide.bullets):
+        top = round(height * (0.33 + 0.11 * index))
+        if slide.numbered:
+            draw.text((left, top), f"{index + 1}.", font=body_font, fill=theme.body_ink)
+        else:
+            radius = body_size * 0.16
+            middle_x, middle_y = left + radius * 2, top + body_size * 0.62
+            draw.ellipse(
+                (middle_x - radius, middle_y - radius, middle_x + radius, middle_y + radius),
+                fill=theme.body_ink,
+            )
+        draw.text((indent, top), line, font=body_font, fill=theme.body_ink)
+    return image
+
+
+def render_textless_pictures(size: tuple[int, int]) -> dict[str, Image.Image]:
+    """Pictures with no text in them that OCR may still read "words" from: gradients, a
+    blurred photo-like picture, fine noise, and rows of icons on light and dark."""
+    width, height = size
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(0, 255, width)[None, :].repeat(height, 0)
+    gradient = np.stack([ramp, ramp[:, ::-1], np.full_like(ramp, 90)], -1).astype(np.uint8)
+    blobs = rng.integers(0, 255, (max(1, height // 16), max(1, width // 16), 3), dtype=np.uint8)
+    photo = Image.fromarray(blobs).resize(size, Image.Resampling.BICUBIC)
+    icons = Image.new("RGB", size, (240, 240, 240))
+    draw = ImageDraw.Draw(icons)
+    step = max(1, (width - 80) // 12)
+    for index in range(12):
+        x, y = 40 + index * step, height // 10
+        box = (x, y, x + 40, y + 40)
+        if index % 3 == 0:
+            draw.ellipse(box, outline=(20, 20, 20), width=4)
+        elif index % 3 == 1:
+            draw.rectangle(box, outline=(20, 20, 20), width=4)
+        else:
+            draw.polygon([(x, y + 40), (x + 20, y), (x + 40, y + 40)], outline=(20, 20, 20))
+    for _ in range(30):
+        x, y = int(rng.integers(0, width - 60)), int(rng.integers(height // 4, height - 60))
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        draw.rectangle((x, y, x + int(rng.integers(10, 60)), y + int(rng.integers(5, 60))), colour)
+    dark_icons = Image.new("RGB", size, DARK_THEME.background)
+    draw = ImageDraw.Draw(dark_icons)
+    for _ in range(40):
+        x, y = int(rng.integers(0, width - 60)), int(rng.integers(0, height - 60))
+        radius = int(rng.integers(6, 40))
+        draw.ellipse((x, y, x + radius, y + radius), outline=(220, 220, 220), width=3)
+        draw.line((x, y, x + 2 * radius, y + radius), fill=(200, 210, 230), width=2)
+    return {
+        "gradient": Image.fromarray(gradient),
+        "photo": photo,
+        "noise": Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)),
+        "icons": icons,
+        "dark icons": dark_icons,
+    }
 
 
 def speak(phrase: str) -> np.ndarray:
@@ -143,7 +252,7 @@ class _MediaWriter:
             self.container.mux(self.video.encode(frame))
             self.frames_written += 1
 
-    def add_audio(self, samples: np.ndarray) -> None:
+    def add_audio(self, samples: np.ndarray, rate: int = SPEECH_RATE) -> None:
         assert self.audio is not None
         if self.audio_resampler is None:
             self.audio_resampler = av.AudioResampler(
@@ -157,7 +266,7 @@ class _MediaWriter:
             format="s16",
             layout="mono",
         )
-        source.sample_rate = SPEECH_RATE
+        source.sample_rate = rate
         self._encode_audio(self.audio_resampler.resample(source))
 
     def _encode_audio(self, frames: list[av.AudioFrame]) -> None:
@@ -236,6 +345,142 @@ def make_slide_video(
             writer.add_audio(track)
     writer.close()
     return path
+
+
+# Six titled slides, two of them dark, with what a presenter says over each: the product
+# tour the offline docs are measured on (make_product_tour).
+PRODUCT_TOUR: tuple[TitledSlide, ...] = (
+    TitledSlide(
+        "Welcome to Acme Docs",
+        (
+            "Turn product videos into documentation",
+            "Chapters, articles and subtitles",
+            "Works offline on one laptop",
+        ),
+        speech="Welcome to Acme Docs. This short tour shows how a product video becomes "
+        "documentation.",
+    ),
+    TitledSlide(
+        "Step 1: Create a Project",
+        ("Open the dashboard", "Click New project", "Type a name and press Save"),
+        speech="First create a project. Open the dashboard, click new project, then type a "
+        "name and press save.",
+    ),
+    TitledSlide(
+        "Step 2: Upload a Video",
+        ("Open your project", "Drag the video file onto the page", "Pick the languages you need"),
+        dark=True,
+        speech="Next upload a video. Drag the file onto the page and pick the languages your "
+        "readers need.",
+    ),
+    TitledSlide(
+        "Step 3: Invite Your Team",
+        (
+            "Click the gear icon (top right)",
+            "Open the Members tab",
+            "Enter an email address and choose a role",
+        ),
+        dark=True,
+        speech="Then invite your team. Open the members tab in the settings and enter their "
+        "email address.",
+    ),
+    TitledSlide(
+        "Step 4: Export the Docs",
+        ("Open the Documentation tab", "Choose the Export tab", "Select Markdown or MDX"),
+        numbered=True,
+        speech="Finally export the documentation as Markdown or MDX from the export tab.",
+    ),
+    TitledSlide(
+        "What You Get",
+        ("One article per chapter", "A screenshot for every scene", "Subtitles in each language"),
+        speech="You get one article per chapter, a screenshot for every scene, and subtitles "
+        "in each language.",
+    ),
+)
+
+Voice = Literal["espeak", "festival", "none"]
+
+
+@dataclass(frozen=True)
+class SlideVideo:
+    """A generated video of titled slides, with what each slide shows and when."""
+
+    path: Path
+    slides: tuple[TitledSlide, ...]
+    seconds_per_slide: float
+    size: tuple[int, int]
+
+    @property
+    def titles(self) -> list[str]:
+        return [slide.title for slide in self.slides]
+
+    @property
+    def bullets(self) -> list[tuple[str, ...]]:
+        return [slide.bullets for slide in self.slides]
+
+    @property
+    def starts(self) -> list[float]:
+        return [index * self.seconds_per_slide for index in range(len(self.slides))]
+
+    @property
+    def duration(self) -> float:
+        return len(self.slides) * self.seconds_per_slide
+
+
+def make_titled_slide_video(
+    path: Path,
+    slides: Sequence[TitledSlide] = PRODUCT_TOUR,
+    seconds_per_slide: float = 10.0,
+    size: tuple[int, int] = (1280, 720),
+    fps: int = 30,
+    voice: Voice = "espeak",
+    codec: str = "h264",
+) -> SlideVideo:
+    """Titled slides (render_titled_slide), slide i from i * seconds_per_slide, with each
+    slide's `speech` read over it (cut at the slide's end): by espeak-ng (fast, good for
+    timing and structure), by festival's voice (slower to make, but its words are
+    recognised), or not at all."""
+    path = Path(path)
+    slides = tuple(slides)
+    frames_per_slide = round(seconds_per_slide * fps)
+    spoken: list[np.ndarray] | None = None
+    rate = SPEECH_RATE
+    if voice == "espeak":
+        spoken = _speak_all([slide.speech for slide in slides])
+    elif voice == "festival":
+        spoken, rate = _read_aloud_all([slide.speech for slide in slides])
+    writer = _MediaWriter(path, size, fps, codec, with_audio=spoken is not None)
+    samples_per_slide = round(frames_per_slide / fps * rate)
+    for index, slide in enumerate(slides):
+        writer.add_picture(render_titled_slide(slide, size), frames_per_slide)
+        if spoken is not None:
+            track = np.zeros(samples_per_slide, dtype=np.int16)
+            phrase = spoken[index][:samples_per_slide]
+            track[: len(phrase)] = phrase
+            writer.add_audio(track, rate)
+    writer.close()
+    return SlideVideo(path, slides, seconds_per_slide, size)
+
+
+def make_product_tour(path: Path, voice: Voice = "espeak") -> SlideVideo:
+    """The product tour: PRODUCT_TOUR's six slides of 10 s, 60 s at 1280x720 and 30 fps."""
+    return make_titled_slide_video(path, PRODUCT_TOUR, 10.0, (1280, 720), 30, voice)
+
+
+def _read_aloud_all(phrases: Sequence[str]) -> tuple[list[np.ndarray], int]:
+    """The phrases read by festival's voice, side by side; with its sample rate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import read_speech
+
+    if not read_speech.available():
+        raise RuntimeError(
+            "festival's cmu_us_slt_arctic_hts voice is not installed "
+            "(scripts/install-system-packages.sh installs it)."
+        )
+    with ThreadPoolExecutor(max_workers=len(phrases) or 1) as pool:
+        spoken = list(pool.map(read_speech.speak, phrases))
+    return spoken, read_speech.SAMPLE_RATE
 
 
 def make_slides_with_webcam_bubble(

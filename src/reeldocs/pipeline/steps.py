@@ -103,13 +103,14 @@ async def load_scenes(ctx: RunContext) -> list[Scene]:
             end=r.scene_end or r.time_seconds,
             screenshot=r.name,
             text=r.scene_text,
+            title=r.scene_title,
         )
         for r in rows
     ]
 
 
 async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
-    """Scenes, one screenshot each and their on-screen text, stored in one transaction.
+    """Scenes, one screenshot each, their on-screen text and title, stored in one transaction.
 
     Runs beside speech recognition and so reports no progress of its own; `abandon`
     stops it when the recognition failed.
@@ -128,7 +129,7 @@ async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
     analysis.stills.save(ctx.work_dir / _STILLS_FILE)
     shots = analysis.stills.shots
     keys = await ctx.run_blocking(_store_files, ctx, [shot.path for shot in shots])
-    texts = await ctx.run_blocking(ocr.read_texts, [shot.path for shot in shots])
+    texts = await ctx.run_blocking(ocr.read_screen_texts, [shot.path for shot in shots])
     rows = [
         {
             "org_id": ctx.video.org_id,
@@ -139,7 +140,8 @@ async def find_scenes(ctx: RunContext, abandon: threading.Event) -> list[Scene]:
             "storage_path": key,
             "scene_index": index,
             "scene_end": scene.end,
-            "scene_text": text,
+            "scene_text": text.text,
+            "scene_title": text.title,
         }
         for index, (scene, shot, key, text) in enumerate(
             zip(analysis.scenes, shots, keys, texts, strict=True)
