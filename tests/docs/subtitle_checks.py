@@ -217,7 +217,8 @@ def check_timing(matched: list[CueSpeech], *, normal_rate: bool) -> None:
       the cue then starts at its earliest allowed moment and ends 80 ms before the next cue.
     - It stays past its speech only as long as it needs to reach 17 cps and a second, or to
       close a gap shorter than half a second to the next cue.
-    - At a normal speaking rate, no cue reads faster than 20 cps.
+    - A cue reads faster than 17 cps only when it has all the time it may have (as for
+      a cue under a second); at a normal speaking rate, never faster than 20 cps.
     - Faster speech: a cue over 20 cps has all the time it may have, from its earliest
       allowed start (or 80 ms after the previous cue) to 80 ms before the next cue.
     """
@@ -246,6 +247,9 @@ def check_timing(matched: list[CueSpeech], *, normal_rate: bool) -> None:
             assert following is not None, cue
             assert abs(following.cue.start - GAP - cue.end) <= TOLERANCE, cue
         cps = len(cue.text) / duration
+        if cps > TARGET_CPS + 0.01:
+            # over 17 only with no more time to take on either side
+            assert squeezed or duration >= MAX_CUE_SECONDS - TOLERANCE, (cue, cps)
         if normal_rate:
             assert cps <= MAX_CPS + 1e-9, (cue, cps)
         elif cps > MAX_CPS:

@@ -12,6 +12,7 @@ from reeldocs.docs.subtitles import (
     Cue,
     ReadingSpeed,
     build_source_cues,
+    characters_per_second,
     parse_srt,
     parse_webvtt,
     readable_word,
@@ -192,6 +193,40 @@ def test_speech_too_fast_to_read_keeps_every_word_and_spreads_the_excess() -> No
     assert speeds.share_over_20 == 1.0
     # no cue carries much more than the speech itself: the excess is shared out
     assert speeds.max_cps <= rate * 1.2, speeds
+
+
+def spoken_at(text: str, start: float, cps: float) -> tuple[list[Word], float]:
+    """`text` said at `cps` characters per second from `start`; with when it ends."""
+    words, moment = [], start
+    for token in text.split():
+        words.append(Word(token, moment, moment + len(token) / cps))
+        moment += (len(token) + 1) / cps
+    return words, moment - 1 / cps
+
+
+def test_too_fast_neighbours_share_the_silence_between_them() -> None:
+    first, first_end = spoken_at(
+        "Open the project settings from the account menu on the left.", 0.0, 30
+    )
+    second, second_end = spoken_at(
+        "Then invite your whole team from the members page by their email.",
+        first_end + 0.45,
+        25,
+    )
+    third, third_end = spoken_at(
+        "That is all you need to know about inviting people.", second_end + 0.05, 15
+    )
+    cues = build_source_cues([Segment(0, third_end, "", words=first + second + third)])
+    assert [cue.text.split("\n")[0] for cue in cues] == [
+        "Open the project settings",
+        "Then invite your whole team",
+        "That is all you need to know",
+    ]
+    # 30 and 25 cps, with 0.45 s of silence between: shared, both read at about 25.3
+    speeds = [characters_per_second(cue) for cue in cues]
+    assert speeds[0] == pytest.approx(speeds[1], abs=0.1)
+    assert speeds[0] < 25.5 and speeds[2] <= 17
+    assert cues[1].start - cues[0].end == pytest.approx(GAP)
 
 
 def test_a_pause_of_over_a_second_always_starts_a_new_cue() -> None:

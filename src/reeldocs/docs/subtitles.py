@@ -22,12 +22,14 @@ the previous cue, or at 0) and ends 80 ms before the next cue.
 
 Where the speech is faster than 20 cps even with the silence around it, no way of cutting it
 helps: shorter cues give the reader fewer characters and less time in the same proportion.
-Reeldocs then keeps every word, in step with the speech. Such a cue gets all the time it may
-have (from as early as it may appear to 80 ms before the next cue), the breaks are chosen to
-spread the excess over the fast stretch instead of piling it on one cue, and `reading_speed`
-reports it. Words are not dropped or condensed: in product videos they are the names of
-buttons and settings a reader needs as said. Speech at a normal rate (150 to 180 words a
-minute, about 14 to 17 cps) always meets the limit.
+Reeldocs then keeps every word, in step with the speech: such a cue gets all the time it
+may have (from as early as it may appear to 80 ms before the next cue), neighbours on screen
+back to back share the silence between them so that the excess is spread rather than piled
+on one cue, the breaks are still chosen for reading, and `reading_speed` reports it. Words
+are not dropped or condensed: in product videos they are the names of buttons and settings a
+reader needs as said, and drifting out of step with the speech would show them at the wrong
+moment. Speech at a normal rate (150 to 180 words a minute, about 14 to 17 cps at English's
+average word length) always meets the limit.
 
 Translated cues keep the source cue's time span; a translation too long for two lines of 42
 characters is split into several cues inside that span, each given time in proportion to its
@@ -59,6 +61,16 @@ from reeldocs.docs.subtitle_text import (
     text_length,
     wrap_cue_text,
 )
+from reeldocs.docs.subtitle_timing import (
+    CUE_GAP_SECONDS,
+    MAX_CPS,
+    MAX_CUE_SECONDS,
+    MAX_LEAD_SECONDS,
+    MIN_CUE_SECONDS,
+    TARGET_CPS,
+    SpokenSpan,
+    cue_times,
+)
 from reeldocs.providers.base import Segment, Word
 
 __all__ = [
@@ -82,18 +94,8 @@ __all__ = [
     "wrap_cue_text",
 ]
 
-MAX_CUE_SECONDS = 7.0
-MIN_CUE_SECONDS = 1.0
-TARGET_CPS = 17.0
-MAX_CPS = 20.0
-CUE_GAP_SECONDS = 0.08
-MAX_LEAD_SECONDS = 0.5
-# Gaps between cues shorter than this are closed down to CUE_GAP_SECONDS.
-CLOSED_GAP_SECONDS = 0.5
 # A pause this long always starts a new cue: text should not wait on screen for its speech.
 PAUSE_SECONDS = 1.0
-# Only words with broken timings (several at the same instant) give cues this short.
-MIN_VISIBLE_SECONDS = 0.2
 MAX_CUE_CHARS = MAX_CUE_LINES * MAX_LINE_CHARS + 1
 
 # What recognisers put in transcripts besides words (pocketsphinx: <sil>, [NOISE], the(2)).
@@ -155,6 +157,7 @@ def readable_word(token: str) -> str:
 
 
 def characters_per_second(cue: Cue) -> float:
+    """The characters of the cue's text, a line break counting as one, per second shown."""
     duration = cue.end - cue.start
     return len(cue.text) / duration if duration > 0 else math.inf
 
@@ -183,7 +186,16 @@ def build_source_cues(segments: Sequence[Segment]) -> list[Cue]:
     if not words:
         return []
     groups = _choose_cues(words)
-    times = _time_cues(words, groups)
+    times = cue_times(
+        [
+            SpokenSpan(
+                words[first].start,
+                words[last - 1].end,
+                text_length([word.text for word in words[first:last]]),
+            )
+            for first, last in groups
+        ]
+    )
     cues = []
     for (first, last), (start, end) in zip(groups, times, strict=True):
         texts = [word.text for word in words[first:last]]
@@ -385,110 +397,6 @@ def _reading_cost(chars: int, window: float) -> float:
     cost += _OVER_TARGET_COST * max(chars - TARGET_CPS * window, 0.0)
     cost += _OVER_LIMIT_COST * max(chars - MAX_CPS * window, 0.0)
     return cost
-
-
-# ---- when cues show ----
-
-
-def _time_cues(words: list[_Spoken], groups: list[tuple[int, int]]) -> list[tuple[float, float]]:
-    """On-screen times: the speech's own, then lengthened into the silence around it until
-    each cue meets 20 cps and a second, then 17 cps, then small gaps closed."""
-    count = len(groups)
-    spoken_from = [words[first].start for first, _ in groups]
-    spoken_to = [words[last - 1].end for _, last in groups]
-    chars = [text_length([w.text for w in words[first:last]]) for first, last in groups]
-    starts = spoken_from[:]
-    ends = [
-        min(spoken_to[k], spoken_from[k + 1] - CUE_GAP_SECONDS) if k + 1 < count else spoken_to[k]
-        for k in range(count)
-    ]
-    ends = [
-        min(max(end, start), start + MAX_CUE_SECONDS)
-        for start, end in zip(starts, ends, strict=True)
-    ]
-    # how early a cue may appear: half a second early, in silence only, never before 0
-    earliest = [
-        max(
-            0.0,
-            spoken_from[k] - MAX_LEAD_SECONDS,
-            min(spoken_from[k], spoken_to[k - 1] + CUE_GAP_SECONDS) if k else 0.0,
-        )
-        for k in range(count)
-    ]
-
-    def lengthen(k: int, needs: list[float]) -> None:
-        deficit = needs[k] - (ends[k] - starts[k])
-        if deficit <= 0:
-            return
-        limit = math.inf
-        if k + 1 < count:
-            # keep what the next cue will need from this silence: whatever its own
-            # following silence cannot give it
-            after_next = starts[k + 2] - CUE_GAP_SECONDS if k + 2 < count else math.inf
-            next_deficit = needs[k + 1] - (ends[k + 1] - starts[k + 1])
-            next_wants = next_deficit - max(after_next - ends[k + 1], 0.0)
-            reserve = min(max(next_wants, 0.0), starts[k + 1] - earliest[k + 1])
-            limit = starts[k + 1] - CUE_GAP_SECONDS - reserve
-        room = min(limit, starts[k] + MAX_CUE_SECONDS) - ends[k]
-        grow = min(deficit, max(room, 0.0))
-        ends[k] += grow
-        deficit -= grow
-        if deficit > 0:
-            lowest = max(earliest[k], ends[k - 1] + CUE_GAP_SECONDS if k else 0.0)
-            room = min(starts[k] - lowest, MAX_CUE_SECONDS - (ends[k] - starts[k]))
-            starts[k] -= min(deficit, max(room, 0.0))
-
-    hard = [max(MIN_CUE_SECONDS, c / MAX_CPS) for c in chars]
-    target = [max(MIN_CUE_SECONDS, c / TARGET_CPS) for c in chars]
-    for needs in (hard, target):
-        for k in range(count):
-            lengthen(k, needs)
-    # Too fast even so: neighbours on screen back to back share the excess.
-    for _ in range(3):
-        for k in range(count - 1):
-            if starts[k + 1] - ends[k] > CUE_GAP_SECONDS + 1e-9:
-                continue  # the silence between them is there for either to take
-            before, after = ends[k] - starts[k], ends[k + 1] - starts[k + 1]
-            if max(chars[k] / max(before, 1e-9), chars[k + 1] / max(after, 1e-9)) <= MAX_CPS:
-                continue
-            later_end = ends[k + 1] - CUE_GAP_SECONDS
-            lowest = max(
-                earliest[k + 1] - CUE_GAP_SECONDS,
-                starts[k] + min(before, MIN_CUE_SECONDS),
-                later_end - MAX_CUE_SECONDS,
-            )
-            highest = min(
-                spoken_from[k + 1] - CUE_GAP_SECONDS,
-                later_end - min(after, MIN_CUE_SECONDS),
-                starts[k] + MAX_CUE_SECONDS,
-            )
-            if lowest > highest:
-                continue
-            even = (chars[k] * later_end + chars[k + 1] * starts[k]) / (chars[k] + chars[k + 1])
-            ends[k] = min(max(even, lowest), highest)
-            starts[k + 1] = ends[k] + CUE_GAP_SECONDS
-    for k in range(count - 1):
-        closed = starts[k + 1] - CUE_GAP_SECONDS
-        if ends[k] < closed <= min(ends[k] + CLOSED_GAP_SECONDS, starts[k] + MAX_CUE_SECONDS):
-            ends[k] = closed
-    return _in_milliseconds(starts, ends)
-
-
-def _in_milliseconds(starts: list[float], ends: list[float]) -> list[tuple[float, float]]:
-    """Times rounded to the millisecond the files hold, still apart and never too short."""
-    gap = round(CUE_GAP_SECONDS * 1000)
-    shortest = round(MIN_VISIBLE_SECONDS * 1000)
-    longest = round(MAX_CUE_SECONDS * 1000)
-    times: list[tuple[float, float]] = []
-    previous_end: int | None = None
-    for start_seconds, end_seconds in zip(starts, ends, strict=True):
-        start = max(round(start_seconds * 1000), 0)
-        if previous_end is not None:
-            start = max(start, previous_end + gap)
-        end = min(max(round(end_seconds * 1000), start + shortest), start + longest)
-        times.append((start / 1000, end / 1000))
-        previous_end = end
-    return times
 
 
 # ---- translations ----
