@@ -2,7 +2,7 @@
 
 Both the break between two cues and the break between a cue's two lines follow the same
 preferences: after the end of a sentence, then after the end of a clause (a comma, semicolon,
-colon or dash), then before a conjunction, then before a preposition or article that opens a
+colon or dash), then before a conjunction, then before a preposition that opens a
 phrase. Never, if it can be helped, right after a word that leads into the next one ("the |
 settings", "to | save", "and | click"), since the reader then holds half a phrase in mind.
 The word lists cover English and the languages Reeldocs translates subtitles into (Spanish,
@@ -158,8 +158,8 @@ def layout_lines(
             break
         if bottom > max_line_length:
             continue
-        # lines of similar length first, then the better break; a slightly shorter top
-        # line wins ties, as the eye then lands on the longer line below
+        # similar lengths and a good break weigh together; of two equal layouts the one
+        # with the shorter top line wins (the bottom-heavy shape most house styles prefer)
         cost = abs(top - bottom) / 12 + _LINE_BREAK_COST[break_quality(words[cut - 1], words[cut])]
         cost += 0.01 if top > bottom else 0.0
         if best is None or cost < best[0]:
