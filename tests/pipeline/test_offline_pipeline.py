@@ -165,16 +165,16 @@ def test_subtitles_follow_the_cue_rules(processed: Any, language: str) -> None:
     assert srt.headers["content-type"].startswith("application/x-subrip")
     vtt_cues, srt_cues = parse_webvtt(vtt.text), parse_srt(srt.text)
     assert vtt_cues and len(vtt_cues) == len(srt_cues)
-    for cue in vtt_cues:
+    for cue, following in zip(vtt_cues, [*vtt_cues[1:], None], strict=True):
         assert cue.end - cue.start <= 7.0 + 1e-6
         lines = cue.text.split("\n")
-        if language == "en":
-            assert len(lines) <= 2 and all(len(line) <= 42 for line in lines)
-            assert len(cue.text.replace("\n", " ")) <= 70
-        else:
-            assert len(lines) <= 3
+        assert len(lines) <= 2 and all(0 < len(line) <= 42 for line in lines)
+        assert following is None or following.start >= cue.end
     english = parse_webvtt(api.get(f"/api/videos/{video['id']}/subtitles.vtt?language=en").text)
-    assert [(c.start, c.end) for c in vtt_cues] == [(c.start, c.end) for c in english]
+    # a translation too long for its cue is split inside the English cue's time
+    for cue in vtt_cues:
+        assert any(e.start <= cue.start < cue.end <= e.end for e in english), cue
+    assert {c.start for c in english} <= {c.start for c in vtt_cues}
 
 
 def test_export_zip_holds_articles_screenshots_and_subtitles(processed: Any) -> None:

@@ -1,51 +1,148 @@
-"""Subtitle cues from timed speech, their translation, and WebVTT/SRT files.
+"""Subtitle cues from timed speech, their translations, and how fast they read.
 
-Cues follow common subtitling guidance: at most 7 seconds on screen, at most two lines of
-42 characters and 70 characters in all, at least about a second when the next cue leaves
-room, and never two cues on screen at once. Translated cues keep the source timings
-exactly, so every language's track lines up with the same moments of the video.
+Reading speed is in characters per second (cps): the characters of a cue's text, spaces and
+punctuation included and a line break counted as one character (so the length of the text
+written on one line), divided by the seconds the cue is on screen.
+
+Cues in the spoken language follow common subtitling guidance:
+
+- at most two lines of 42 characters, broken where the text reads best (see subtitle_text);
+- a new cue at the end of a sentence or a clause, or else before a conjunction, rather than
+  in the middle of a phrase; without punctuation (older transcripts) pauses and the ends of
+  the recogniser's segments stand in for it, and a pause over a second always ends a cue;
+- 1 to 7 seconds on screen, and at most 20 cps, aiming for 17. To get there a cue stays on
+  screen into the silence after its speech, and may appear up to half a second early in the
+  silence before it;
+- never two cues on screen at once: at least 80 ms (two frames) between them, and gaps
+  shorter than half a second are closed down to that, so the screen does not flicker.
+
+A cue is shorter than a second only where the speech itself is shorter and there is no room
+around it: it then starts as early as it may (half a second before its speech, or 80 ms after
+the previous cue, or at 0) and ends 80 ms before the next cue.
+
+Where the speech is faster than 20 cps even with the silence around it, no way of cutting it
+helps: shorter cues give the reader fewer characters and less time in the same proportion.
+Reeldocs then keeps every word, in step with the speech: such a cue gets all the time it
+may have (from as early as it may appear to 80 ms before the next cue), neighbours on screen
+back to back share the silence between them so that the excess is spread rather than piled
+on one cue, the breaks are still chosen for reading, and `reading_speed` reports it. Words
+are not dropped or condensed: in product videos they are the names of buttons and settings a
+reader needs as said, and drifting out of step with the speech would show them at the wrong
+moment. Speech at a normal rate (150 to 180 words a minute, about 14 to 17 cps at English's
+average word length) always meets the limit.
+
+Translated cues keep the source cue's time span; a translation too long for two lines of 42
+characters is split into several cues inside that span, each given time in proportion to its
+characters. Their reading speed is reported, not capped: the source timing is what the video
+allows.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reeldocs.docs.subtitle_files import Cue, parse_srt, parse_webvtt, to_srt, to_webvtt
+from reeldocs.docs.subtitle_text import (
+    BOUND,
+    CLAUSE,
+    CONJUNCTION,
+    MAX_CUE_LINES,
+    MAX_LINE_CHARS,
+    PHRASE,
+    PLAIN,
+    SENTENCE,
+    WEAK_BOUND,
+    break_quality,
+    ends_sentence,
+    layout_lines,
+    text_length,
+    wrap_cue_text,
+)
+from reeldocs.docs.subtitle_timing import (
+    CUE_GAP_SECONDS,
+    MAX_CPS,
+    MAX_CUE_SECONDS,
+    MAX_LEAD_SECONDS,
+    MIN_CUE_SECONDS,
+    TARGET_CPS,
+    SpokenSpan,
+    cue_times,
+)
 from reeldocs.providers.base import Segment, Word
 
-MAX_CUE_SECONDS = 7.0
-MIN_CUE_SECONDS = 1.0
-MAX_LINE_CHARS = 42
-MAX_CUE_LINES = 2
-MAX_CUE_CHARS = 70
-# A pause this long starts a new cue: text should not stay on screen over silence.
+__all__ = [
+    "MAX_CPS",
+    "MAX_CUE_LINES",
+    "MAX_CUE_SECONDS",
+    "MAX_LINE_CHARS",
+    "MIN_CUE_SECONDS",
+    "TARGET_CPS",
+    "Cue",
+    "ReadingSpeed",
+    "build_source_cues",
+    "characters_per_second",
+    "parse_srt",
+    "parse_webvtt",
+    "readable_word",
+    "reading_speed",
+    "to_srt",
+    "to_webvtt",
+    "translate_cues",
+    "wrap_cue_text",
+]
+
+# A pause this long always starts a new cue: text should not wait on screen for its speech.
 PAUSE_SECONDS = 1.0
-# Below this a cue cannot be read at all; it is merged into its neighbour instead.
-MIN_VISIBLE_SECONDS = 0.2
+MAX_CUE_CHARS = MAX_CUE_LINES * MAX_LINE_CHARS + 1
 
 # What recognisers put in transcripts besides words (pocketsphinx: <sil>, [NOISE], the(2)).
 _ASR_MARKER = re.compile(r"^(?:<[^>]*>|\[[^\]]*\]|\+\+[^+]*\+\+)$")
 _ALTERNATE_PRONUNCIATION = re.compile(r"\(\d+\)$")
 FILLER_WORDS = frozenset({"uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm", "mhm"})
-_SENTENCE_END = re.compile(r"[.!?…]['\")\]]*$")
-_CLAUSE_END = re.compile(r"[.!?…,;:]['\")\]]*$")
-# Words a line reads well starting with, so a cue may end just before them.
-_CONJUNCTIONS = frozenset("and but or so then because when while which that who if".split())
-_FUNCTION_WORDS = frozenset(
-    "to with for from in on at of by the a an this these those your our their its".split()
-)
-_VTT_TIME = r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})"
-_SRT_TIME = r"(\d{2,}):([0-5]\d):([0-5]\d),(\d{3})"
+
+# How much each thing a reader notices costs when choosing where cues break.
+_CUE_COST = 2.0  # every cue: fewer, fuller cues read more calmly
+# A cue ending after a sentence is free, after a clause nearly so; before a conjunction or a
+# preposition it costs more than an extra cue; inside a phrase, much more.
+_BREAK_COST = {
+    SENTENCE: 0.0,
+    CLAUSE: 1.5,
+    CONJUNCTION: 4.0,
+    PHRASE: 7.0,
+    PLAIN: 9.0,
+    WEAK_BOUND: 14.0,
+    BOUND: 30.0,
+}
+_OVER_TARGET_COST = 0.15  # per character over what 17 cps allows
+_OVER_LIMIT_COST = 2.0  # per character over what 20 cps allows
+_LAYOUT_WEIGHT = 0.5  # times the cost of the cue's line break (subtitle_text.layout_lines)
+_SHORT_COST = 30.0  # per second under the one-second minimum
+_PAUSE_COST = 6.0  # per second of pause inside a cue beyond _QUIET_PAUSE
+_QUIET_PAUSE = 0.3
+_RUN_ON_COST = 8.0  # a cue holds the end of one sentence and part of another
 
 
 @dataclass(frozen=True)
-class Cue:
+class _Spoken:
+    text: str
     start: float
     end: float
-    text: str  # lines separated by "\n"
+    ends_segment: bool
+
+
+@dataclass(frozen=True)
+class ReadingSpeed:
+    """How fast a subtitle track reads, in characters per second (see the module notes)."""
+
+    cues: int
+    max_cps: float
+    mean_cps: float
+    p95_cps: float
+    share_over_17: float  # of the cues, 0 to 1
+    share_over_20: float
 
 
 def readable_word(token: str) -> str:
@@ -59,55 +156,62 @@ def readable_word(token: str) -> str:
     return token
 
 
+def characters_per_second(cue: Cue) -> float:
+    """The characters of the cue's text, a line break counting as one, per second shown."""
+    duration = cue.end - cue.start
+    return len(cue.text) / duration if duration > 0 else math.inf
+
+
+def reading_speed(cues: Sequence[Cue]) -> ReadingSpeed:
+    """Reading speed of a track: the fastest cue, the mean and 95th percentile over cues,
+    and the share of cues over 17 and over 20 cps."""
+    speeds = sorted(characters_per_second(cue) for cue in cues)
+    if not speeds:
+        return ReadingSpeed(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    count = len(speeds)
+    nearest_rank = max(math.ceil(0.95 * count) - 1, 0)
+    return ReadingSpeed(
+        cues=count,
+        max_cps=speeds[-1],
+        mean_cps=sum(speeds) / count,
+        p95_cps=speeds[nearest_rank],
+        share_over_17=sum(1 for s in speeds if s > TARGET_CPS) / count,
+        share_over_20=sum(1 for s in speeds if s > MAX_CPS) / count,
+    )
+
+
 def build_source_cues(segments: Sequence[Segment]) -> list[Cue]:
     """Cues for the spoken words, timed by word timings when the recogniser gave them."""
-    words: list[Word] = []
-    for segment in sorted(segments, key=lambda s: (s.start_time, s.end_time)):
-        words.extend(_timed_words(segment))
-    words = _monotonic(_split_long_words(words))
-
-    groups: list[list[Word]] = []
-    current: list[Word] = []
-    for word in words:
-        reason = _cue_break(current, word) if current else None
-        if reason in ("full", "time"):
-            cut = _natural_cut(current)
-            groups.append(current[:cut])
-            current = current[cut:]
-            reason = _cue_break(current, word) if current else None
-        if reason is not None:
-            groups.append(current)
-            current = []
-        current.append(word)
-    if current:
-        groups.append(current)
-    return _timed_cues(groups)
-
-
-def wrap_cue_text(
-    text: str, max_lines: int = MAX_CUE_LINES, max_line_length: int = MAX_LINE_CHARS
-) -> str | None:
-    """`text` on the fewest lines (up to `max_lines`) of at most `max_line_length` characters,
-    lines balanced in length; None when it does not fit."""
-    words = text.split()
+    words = _spoken_words(segments)
     if not words:
-        return ""
-    if any(len(word) > max_line_length for word in words):
-        return None
-    if sum(len(word) for word in words) + len(words) - 1 > max_lines * max_line_length:
-        return None  # cannot fit whatever the breaks
-    for line_count in range(1, min(max_lines, len(words)) + 1):
-        lines = _balanced_lines(words, line_count)
-        if max(len(line) for line in lines) <= max_line_length:
-            return "\n".join(lines)
-    return None
+        return []
+    groups = _choose_cues(words)
+    times = cue_times(
+        [
+            SpokenSpan(
+                words[first].start,
+                words[last - 1].end,
+                text_length([word.text for word in words[first:last]]),
+            )
+            for first, last in groups
+        ]
+    )
+    cues = []
+    for (first, last), (start, end) in zip(groups, times, strict=True):
+        texts = [word.text for word in words[first:last]]
+        layout = layout_lines(texts)
+        # a cue is only chosen when its words fit; a single word always does
+        lines = layout[0] if layout is not None else [" ".join(texts)]
+        cues.append(Cue(start, end, "\n".join(lines)))
+    return cues
 
 
 def translate_cues(cues: Sequence[Cue], translated_texts: Sequence[str]) -> list[Cue]:
-    """Cues with the translated texts and exactly the source timings.
+    """Cues with the translated texts, inside the source cues' time spans.
 
-    Two lines of 42 characters where the translation fits, else three; a translation too
-    long even for that is spread over three balanced lines rather than cut.
+    A translation that fits two lines of 42 characters keeps its source cue's timing; a
+    longer one becomes several cues sharing that span in proportion to their characters,
+    split at sentence or clause ends where it can, else at balanced word boundaries.
     """
     if len(cues) != len(translated_texts):
         raise ValueError(
@@ -116,55 +220,26 @@ def translate_cues(cues: Sequence[Cue], translated_texts: Sequence[str]) -> list
         )
     translated: list[Cue] = []
     for cue, text in zip(cues, translated_texts, strict=True):
-        flat = " ".join(text.split()) or " ".join(cue.text.split())
-        wrapped = wrap_cue_text(flat, MAX_CUE_LINES) or wrap_cue_text(flat, 3)
-        if wrapped is None:
-            words = flat.split()
-            wrapped = "\n".join(_balanced_lines(words, min(3, len(words))))
-        translated.append(Cue(cue.start, cue.end, wrapped))
+        words = _line_sized(text.split() or cue.text.split())
+        if not words:
+            translated.append(cue)
+            continue
+        translated.extend(_share_span(cue, _fitting_parts(words)))
     return translated
 
 
-def to_webvtt(cues: Sequence[Cue]) -> str:
-    blocks = []
-    for number, cue in enumerate(cues, start=1):
-        text = "\n".join(html.escape(line, quote=False) for line in _cue_lines(cue.text))
-        blocks.append(
-            f"{number}\n{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n{text}\n"
+# ---- words from segments ----
+
+
+def _spoken_words(segments: Sequence[Segment]) -> list[_Spoken]:
+    words: list[_Spoken] = []
+    for segment in sorted(segments, key=lambda s: (s.start_time, s.end_time)):
+        timed = _timed_words(segment)
+        words.extend(
+            _Spoken(word.text, word.start, word.end, index == len(timed) - 1)
+            for index, word in enumerate(timed)
         )
-    return "WEBVTT\n\n" + "\n".join(blocks)
-
-
-def to_srt(cues: Sequence[Cue]) -> str:
-    blocks = []
-    for number, cue in enumerate(cues, start=1):
-        text = "\n".join(_cue_lines(cue.text))
-        blocks.append(
-            f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n{text}\n"
-        )
-    return "\n".join(blocks)
-
-
-def parse_webvtt(document: str) -> list[Cue]:
-    """Cues of a WebVTT file as `to_webvtt` writes them; ValueError when it is malformed."""
-    document = document.replace("\r\n", "\n")
-    if not re.match(r"^WEBVTT(?:[ \t][^\n]*)?\n", document):
-        raise ValueError("A WebVTT file must start with a WEBVTT line.")
-    blocks = [b for b in document.split("\n\n")[1:] if b.strip()]
-    return [_parse_block(block, _VTT_TIME, vtt=True) for block in blocks]
-
-
-def parse_srt(document: str) -> list[Cue]:
-    """Cues of an SRT file, checking that they are numbered 1, 2, 3…; ValueError otherwise."""
-    document = document.replace("\r\n", "\n")
-    blocks = [b for b in document.split("\n\n") if b.strip()]
-    cues: list[Cue] = []
-    for number, block in enumerate(blocks, start=1):
-        first, _, rest = block.partition("\n")
-        if first.strip() != str(number):
-            raise ValueError(f"SRT cue {number} is numbered {first.strip()!r}.")
-        cues.append(_parse_block(rest, _SRT_TIME, vtt=False))
-    return cues
+    return _monotonic(_split_long_words(words))
 
 
 def _timed_words(segment: Segment) -> list[Word]:
@@ -175,180 +250,222 @@ def _timed_words(segment: Segment) -> list[Word]:
     tokens = [token for token in tokens if token]
     if not tokens:
         return []
-    # no word timings: each word gets an equal share, so a cue's time follows its word count
-    share = max(segment.end_time - segment.start_time, 0.0) / len(tokens)
-    return [
-        Word(token, segment.start_time + i * share, segment.start_time + (i + 1) * share)
-        for i, token in enumerate(tokens)
-    ]
+    # No word timings: time is shared in proportion to characters (a word and the space
+    # after it), so every cue built from the segment reads at the segment's own speed.
+    span = max(segment.end_time - segment.start_time, 0.0)
+    total = sum(len(token) + 1 for token in tokens)
+    words: list[Word] = []
+    position = 0
+    for token in tokens:
+        start = segment.start_time + span * position / total
+        position += len(token) + 1
+        end = segment.start_time + span * (position - 1) / total
+        words.append(Word(token, start, end))
+    return words
 
 
-def _split_long_words(words: list[Word]) -> list[Word]:
+def _split_long_words(words: list[_Spoken]) -> list[_Spoken]:
     """Words longer than a line (spoken URLs, glued tokens) become line-sized pieces."""
-    result: list[Word] = []
+    result: list[_Spoken] = []
     for word in words:
         if len(word.text) <= MAX_LINE_CHARS:
             result.append(word)
             continue
-        pieces = [
-            word.text[i : i + MAX_LINE_CHARS] for i in range(0, len(word.text), MAX_LINE_CHARS)
-        ]
+        pieces = _line_sized([word.text])
         share = max(word.end - word.start, 0.0) / len(pieces)
         result.extend(
-            Word(piece, word.start + i * share, word.start + (i + 1) * share)
+            _Spoken(
+                piece,
+                word.start + i * share,
+                word.start + (i + 1) * share,
+                word.ends_segment and i == len(pieces) - 1,
+            )
             for i, piece in enumerate(pieces)
         )
     return result
 
 
-def _monotonic(words: list[Word]) -> list[Word]:
+def _line_sized(words: list[str]) -> list[str]:
+    return [
+        word[i : i + MAX_LINE_CHARS] for word in words for i in range(0, len(word), MAX_LINE_CHARS)
+    ]
+
+
+def _monotonic(words: list[_Spoken]) -> list[_Spoken]:
     """Word times that never go backwards (recognisers and merged segments can overlap)."""
-    result: list[Word] = []
+    result: list[_Spoken] = []
     floor = 0.0
     for word in words:
         start = max(word.start, floor) if math.isfinite(word.start) else floor
         end = max(word.end, start) if math.isfinite(word.end) else start
-        result.append(Word(word.text, start, end))
+        result.append(_Spoken(word.text, start, end, word.ends_segment))
         floor = start
     return result
 
 
-def _cue_break(current: list[Word], word: Word) -> str | None:
-    """Why `word` cannot join the cue being built: "pause", "time", "full", "sentence"."""
-    if word.start - current[-1].end > PAUSE_SECONDS:
-        return "pause"
-    if word.end - current[0].start > MAX_CUE_SECONDS:
-        return "time"
-    text = " ".join(w.text for w in current)
-    candidate = f"{text} {word.text}"
-    if len(candidate) > MAX_CUE_CHARS or wrap_cue_text(candidate) is None:
-        return "full"
-    # a finished sentence ends the cue once it holds enough to read
-    if _SENTENCE_END.search(current[-1].text) is not None and len(text) >= 25:
-        return "sentence"
-    return None
+# ---- where cues break ----
 
 
-def _natural_cut(current: list[Word]) -> int:
-    """Where a full cue reads best cut: after punctuation or before a word such as "and" or
-    "the", past its first third; else right at the end. The rest opens the next cue."""
-    best, best_score = len(current), 0
-    for cut in range(max(1, (len(current) + 2) // 3), len(current)):
-        following = current[cut].text.casefold()
-        if _CLAUSE_END.search(current[cut - 1].text):
-            score = 3
-        elif following in _CONJUNCTIONS:
-            score = 2
-        elif following in _FUNCTION_WORDS:
-            score = 1
-        else:
-            continue
-        if score >= best_score:
-            best, best_score = cut, score
-    return best
+def _choose_cues(words: list[_Spoken]) -> list[tuple[int, int]]:
+    """The cues, as (first word, word after the last), that read best all together.
 
-
-def _timed_cues(groups: list[list[Word]]) -> list[Cue]:
-    cues: list[Cue] = []
-    previous_end = 0.0
-    for index, group in enumerate(groups):
-        next_start = groups[index + 1][0].start if index + 1 < len(groups) else math.inf
-        start = max(group[0].start, previous_end)
-        end = min(max(group[-1].end, start), start + MAX_CUE_SECONDS)
-        if end - start < MIN_CUE_SECONDS:  # stay on screen a second if the next cue allows
-            end = min(start + MIN_CUE_SECONDS, max(next_start, end))
-        if end - start < MIN_CUE_SECONDS:  # else start earlier, into the silence before it
-            start = max(previous_end, end - MIN_CUE_SECONDS)
-        start, end = round(start, 3), round(end, 3)
-        text = " ".join(w.text for w in group)
-        if end - start < MIN_VISIBLE_SECONDS and cues:
-            merged = f"{cues[-1].text} {text}"
-            wrapped = (
-                wrap_cue_text(merged) if len(" ".join(merged.split())) <= MAX_CUE_CHARS else None
-            )
-            merged_end = max(cues[-1].end, end)
-            if wrapped is not None and merged_end - cues[-1].start <= MAX_CUE_SECONDS:
-                cues[-1] = Cue(cues[-1].start, merged_end, wrapped)
-                previous_end = cues[-1].end
-                continue
-        if end - start < MIN_VISIBLE_SECONDS:
-            end = round(start + MIN_VISIBLE_SECONDS, 3)
-        cues.append(Cue(start, end, _fit_text(text)))
-        previous_end = end
-    return cues
-
-
-def _fit_text(text: str) -> str:
-    # groups are built so that they fit; balanced lines are only a safety net
-    wrapped = wrap_cue_text(text)
-    if wrapped is not None:
-        return wrapped
-    words = text.split()
-    return "\n".join(_balanced_lines(words, min(MAX_CUE_LINES, len(words))))
-
-
-def _balanced_lines(words: list[str], line_count: int) -> list[str]:
-    """Split `words` into `line_count` lines so that the longest line is as short as possible."""
+    Dynamic programming over the places a cue can end: each cue costs its break, its
+    reading speed in the time it can have, its line layout and any pause inside it.
+    """
     count = len(words)
-    line_count = max(1, min(line_count, count))
+    texts = [word.text for word in words]
+    end_cost = [0.0] * (count + 1)  # of a cue ending before word k
+    for k in range(1, count):
+        end_cost[k] = _BREAK_COST[_break_quality_at(words, k)]
+    # The silence before word k is shared: the cue starting there may take up to half of
+    # it (at most MAX_LEAD_SECONDS) to appear early, the cue before keeps the rest.
+    lead = [min(max(words[0].start, 0.0), MAX_LEAD_SECONDS)]
+    for k in range(1, count):
+        silence = words[k].start - words[k - 1].end
+        lead.append(min(max((silence - CUE_GAP_SECONDS) / 2, 0.0), MAX_LEAD_SECONDS))
+    pause_cost = [0.0]  # prefix sums of the cost of pauses after word k
+    sentence_ends = [0]  # prefix counts of words ending a sentence
+    for k in range(count):
+        pause = words[k + 1].start - words[k].end if k + 1 < count else 0.0
+        pause_cost.append(pause_cost[-1] + _PAUSE_COST * max(pause - _QUIET_PAUSE, 0.0))
+        sentence_ends.append(sentence_ends[-1] + ends_sentence(texts[k]))
 
-    ends = [0]
-    for word in words:
-        ends.append(ends[-1] + len(word))
+    best = [math.inf] * (count + 1)
+    best[0] = 0.0
+    previous = [0] * (count + 1)
+    for first in range(count):
+        if best[first] == math.inf:
+            continue
+        start = words[first].start - lead[first]
+        for last in range(first + 1, count + 1):
+            chars = text_length(texts[first:last])
+            if last - first > 1 and (
+                words[last - 1].start - words[last - 2].end > PAUSE_SECONDS
+                or words[last - 1].end - words[first].start > MAX_CUE_SECONDS
+                or chars > MAX_CUE_CHARS
+            ):
+                break
+            layout = layout_lines(texts[first:last])
+            if layout is None:
+                break  # more words cannot fit where these do not
+            end_limit = (
+                words[last].start - CUE_GAP_SECONDS - lead[last] if last < count else math.inf
+            )
+            window = min(end_limit, start + MAX_CUE_SECONDS) - start
+            cost = _CUE_COST + end_cost[last] + _LAYOUT_WEIGHT * layout[1]
+            cost += _reading_cost(chars, window)
+            cost += pause_cost[last - 1] - pause_cost[first]
+            if sentence_ends[last - 1] - sentence_ends[first] and (
+                end_cost[first] or end_cost[last]
+            ):
+                cost += _RUN_ON_COST
+            if best[first] + cost < best[last]:
+                best[last] = best[first] + cost
+                previous[last] = first
+    groups: list[tuple[int, int]] = []
+    last = count
+    while last > 0:
+        groups.append((previous[last], last))
+        last = previous[last]
+    return groups[::-1]
 
-    def width(first: int, last: int) -> int:  # characters of words[first:last] on one line
-        return ends[last] - ends[first] + (last - first - 1)
 
-    if line_count == 1:
-        return [" ".join(words)]
-    if line_count == 2:  # the common case, without the general search below
-        cut = min(range(1, count), key=lambda c: (max(width(0, c), width(c, count)), c))
-        return [" ".join(words[:cut]), " ".join(words[cut:])]
+def _break_quality_at(words: list[_Spoken], k: int) -> int:
+    """How well a cue break reads before word k, counting pauses as punctuation."""
+    quality = break_quality(words[k - 1].text, words[k].text)
+    pause = words[k].start - words[k - 1].end
+    if pause >= PAUSE_SECONDS:
+        return SENTENCE
+    if quality >= WEAK_BOUND:
+        return quality  # a speaker hesitating after "the" or "to" has not finished the phrase
+    # short of a second, a pause makes a break as good as a clause end, not a sentence end
+    if pause >= 0.5 or words[k - 1].ends_segment:
+        return min(quality, CLAUSE)
+    if pause >= 0.25:
+        return max(quality - 1, CLAUSE) if quality > CLAUSE else quality
+    return quality
 
-    # best[k][i]: (longest line, breaks) for words[:i] on k lines
-    best: list[dict[int, tuple[int, list[int]]]] = [{0: (0, [])}]
-    for lines in range(1, line_count + 1):
-        layer: dict[int, tuple[int, list[int]]] = {}
-        for end in range(lines, count + 1):
-            options = [
-                (max(longest, width(begin, end)), breaks + [end])
-                for begin, (longest, breaks) in best[lines - 1].items()
-                if begin < end
-            ]
+
+def _reading_cost(chars: int, window: float) -> float:
+    """What reading `chars` characters in `window` seconds costs. Counted in characters
+    beyond what 17 and 20 cps allow, so that moving words between cues over fast speech
+    costs nothing by itself and the breaks there are still chosen for reading."""
+    cost = 0.0
+    if window < MIN_CUE_SECONDS:
+        cost += _SHORT_COST * (MIN_CUE_SECONDS - max(window, 0.0))
+    window = max(window, 0.0)
+    cost += _OVER_TARGET_COST * max(chars - TARGET_CPS * window, 0.0)
+    cost += _OVER_LIMIT_COST * max(chars - MAX_CPS * window, 0.0)
+    return cost
+
+
+# ---- translations ----
+
+
+def _fitting_parts(words: list[str]) -> list[list[str]]:
+    """`words` in as few parts as fit two lines of 42 characters each, cut where it reads
+    best among those with parts of similar length."""
+    if layout_lines(words) is not None:
+        return [words]
+    # the fewest parts: filling each one greedily is optimal since fitting is monotone
+    part_count, first = 0, 0
+    while first < len(words):
+        last = first + 1
+        while last < len(words) and layout_lines(words[first : last + 1]) is not None:
+            last += 1
+        part_count, first = part_count + 1, last
+    ideal = text_length(words) / part_count
+    count = len(words)
+    # best[p][j]: cheapest (cost, cuts) for words[:j] in p parts
+    best: list[dict[int, tuple[float, list[int]]]] = [{0: (0.0, [])}]
+    for parts in range(1, part_count + 1):
+        layer: dict[int, tuple[float, list[int]]] = {}
+        ends = range(parts, count + 1) if parts < part_count else range(count, count + 1)
+        for end in ends:
+            options = []
+            # a part that fits has at most one word per two characters
+            for begin in range(max(end - MAX_CUE_CHARS // 2 - 1, 0), end):
+                if begin not in best[parts - 1]:
+                    continue
+                cost, cuts = best[parts - 1][begin]
+                layout = layout_lines(words[begin:end])
+                if layout is None:
+                    continue
+                part_cost = cost + layout[1] + abs(text_length(words[begin:end]) - ideal) / 12
+                if end < count:
+                    part_cost += _BREAK_COST[break_quality(words[end - 1], words[end])]
+                options.append((part_cost, [*cuts, end]))
             if options:
                 layer[end] = min(options, key=lambda option: option[0])
         best.append(layer)
-    breaks = best[line_count][count][1]
-    starts = [0, *breaks[:-1]]
-    return [" ".join(words[a:b]) for a, b in zip(starts, breaks, strict=True)]
+    cuts = best[part_count][count][1]
+    starts = [0, *cuts[:-1]]
+    return [words[a:b] for a, b in zip(starts, cuts, strict=True)]
 
 
-def _cue_lines(text: str) -> list[str]:
-    # a blank line would end the cue early in both formats
-    return [line.strip() for line in text.splitlines() if line.strip()] or ["…"]
-
-
-def _timestamp(seconds: float, separator: str) -> str:
-    milliseconds = max(0, round(seconds * 1000))
-    hours, rest = divmod(milliseconds, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def _parse_block(block: str, time_pattern: str, *, vtt: bool) -> Cue:
-    lines = block.strip("\n").split("\n")
-    if vtt and "-->" not in lines[0]:
-        lines = lines[1:]  # an optional cue identifier
-    match = re.fullmatch(rf"{time_pattern} --> {time_pattern}", lines[0].strip() if lines else "")
-    if match is None:
-        raise ValueError(f"Cue timing line {lines[0] if lines else ''!r} is not valid.")
-    parts = [int(part) for part in match.groups()]
-    # whole milliseconds first, so 5.56 reads back as the same float that was written
-    start = ((parts[0] * 3600 + parts[1] * 60 + parts[2]) * 1000 + parts[3]) / 1000
-    end = ((parts[4] * 3600 + parts[5] * 60 + parts[6]) * 1000 + parts[7]) / 1000
-    text_lines = lines[1:]
-    if not text_lines or not all(line.strip() for line in text_lines):
-        raise ValueError(f"The cue at {lines[0].strip()} has no text.")
-    text = "\n".join(html.unescape(line) if vtt else line for line in text_lines)
-    return Cue(start, end, text)
+def _share_span(cue: Cue, parts: list[list[str]]) -> list[Cue]:
+    """Cues for `parts` within `cue`'s span, timed in proportion to their characters."""
+    texts = []
+    for part in parts:
+        layout = layout_lines(part)
+        texts.append("\n".join(layout[0] if layout is not None else part))
+    if len(texts) == 1:
+        return [Cue(cue.start, cue.end, texts[0])]
+    span_start, span_end = round(cue.start * 1000), round(cue.end * 1000)
+    span = max(span_end - span_start, 0)
+    # two frames between the parts, unless the span is too short to spare them
+    gap = min(round(CUE_GAP_SECONDS * 1000), span // (10 * (len(texts) - 1)))
+    usable = span - gap * (len(texts) - 1)
+    total = sum(len(text) for text in texts)
+    shared: list[Cue] = []
+    position, characters_before = span_start, 0
+    for index, text in enumerate(texts):
+        characters_before += len(text)
+        end = (
+            span_end
+            if index == len(texts) - 1
+            else span_start + gap * index + round(usable * characters_before / total)
+        )
+        shared.append(Cue(position / 1000, max(end, position) / 1000, text))
+        position = max(end, position) + gap
+    return shared
