@@ -76,6 +76,18 @@ def test_languages_are_validated(
     assert api.get(f"/api/videos/{video['id']}").json()["status"] == "uploaded"
 
 
+def test_languages_say_which_ones_the_speech_model_hears(api: httpx.Client) -> None:
+    languages = {option["code"]: option for option in api.get("/api/languages").json()}
+    assert languages["en"] == {
+        "code": "en",
+        "label": "English",
+        "primary": True,
+        "translate": False,
+        "spoken": True,
+    }
+    assert not any(option["spoken"] for code, option in languages.items() if code != "en")
+
+
 def test_unknown_or_foreign_video_is_404(
     api: httpx.Client, make_user: Callable[..., httpx.Client], video: dict[str, Any]
 ) -> None:
