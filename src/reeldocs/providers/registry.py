@@ -117,13 +117,13 @@ def effective_provider(settings: Settings) -> str:
 
 
 def _offline_understanding(settings: Settings) -> Understanding:
-    if settings.whisper_model_path:
-        from reeldocs.providers.offline.whisper import WhisperUnderstanding
+    from reeldocs.providers.offline.whisper import WhisperUnderstanding
 
-        return WhisperUnderstanding(settings.whisper_model_path)
-    from reeldocs.providers.offline.speech import PocketsphinxUnderstanding
-
-    return PocketsphinxUnderstanding()
+    return WhisperUnderstanding(
+        settings.whisper_model,
+        model_path=settings.whisper_model_path,
+        models_dir=settings.data_dir / "models",
+    )
 
 
 def _offline_translator(settings: Settings) -> Translator | None:
