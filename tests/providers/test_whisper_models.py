@@ -194,3 +194,38 @@ def test_the_offline_providers_hear_with_whisper_and_say_which_languages(
     by_code = {option.code: option for option in options}
     assert by_code["ja"].spoken and not by_code["ja"].primary
     assert {o.code for o in options if o.spoken} == set(WHISPER_LANGUAGES)
+
+
+class RecordingModel:
+    """Stands in for a multilingual faster-whisper model (none can be installed here):
+    it records what it was asked and answers with a detected language and no speech."""
+
+    def __init__(self, detected: str) -> None:
+        self.detected = detected
+        self.asked: list[str | None] = []
+
+    def transcribe(self, audio: object, language: str | None, **options: object) -> object:
+        self.asked.append(language)
+        assert options["word_timestamps"] and options["vad_filter"]
+        no_speech = (piece for piece in ())  # faster-whisper answers a generator
+        return no_speech, type("Info", (), {"language": language or self.detected})()
+
+
+def test_a_multilingual_model_detects_the_language_or_takes_the_one_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    audio = write_wav(tmp_path / "audio.wav", np.full(16000, 1000, dtype=np.int16))
+    provider = WhisperUnderstanding(
+        str(model_folder(tmp_path / "many", vocabulary=51865)), models_dir=tmp_path
+    )
+    model = RecordingModel(detected="jw")
+    monkeypatch.setattr(provider, "load", lambda notice=None: model)
+
+    detected = media(audio, None)
+    assert provider.understand(detected) == []
+    assert detected.source_language == "jv"  # Whisper's "jw" is ISO 639-1 "jv"
+    given = media(audio, "pt-BR")
+    provider.understand(given)
+    assert given.source_language == "pt-BR"  # as the job gave it
+    provider.understand(media(audio, "jv"))
+    assert model.asked == [None, "pt", "jw"]

@@ -26,7 +26,7 @@ SAMPLE_RATE = 16000
 # English first: the language a multilingual model is offered in first.
 WHISPER_LANGUAGES = (
     "en af am ar as az ba be bg bn bo br bs ca cs cy da de el es et eu fa fi fo fr gl gu ha "
-    "he hi hr ht hu hy id is it ja ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt "
+    "he hi hr ht hu hy id is it ja jv ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt "
     "my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk "
     "tl tr tt uk ur uz vi yi yo zh"
 ).split()
