@@ -251,8 +251,9 @@ def _use_bounded_hub_client() -> None:
 
 def _snapshot(name: str, models_dir: Path, *, local_files_only: bool) -> str:
     # Through faster-whisper's own download (its model names, its file patterns). Given a
-    # cache_dir rather than an output_dir, it leaves out `local_dir_use_symlinks`, which
-    # huggingface_hub 2 no longer accepts.
+    # cache_dir rather than an output_dir, it does not pass `local_dir_use_symlinks`, which
+    # huggingface_hub 2.4 ignores with a deprecation warning, and the files stay in the
+    # hub's cache layout, where a later `local_files_only` call finds them by name.
     from faster_whisper.utils import download_model
 
     return str(download_model(name, cache_dir=str(models_dir), local_files_only=local_files_only))
