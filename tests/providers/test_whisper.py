@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from support.speech_audio import SAMPLE_RATE, SpokenAudio, spoken_phrases, write
 
 from reeldocs.providers.base import Cancelled, MediaContext, ProviderError, Scene
 from reeldocs.providers.offline import whisper_models
-from reeldocs.providers.offline.whisper import WhisperUnderstanding
+from reeldocs.providers.offline.whisper import SpeechAudio, WhisperUnderstanding, stretches
 
 PHRASES = [
     "Open the settings page and press export.",
@@ -35,7 +36,7 @@ def spoken_audio(tmp_path_factory: pytest.TempPathFactory) -> SpokenAudio:
 
 @pytest.fixture(scope="module")
 def long_spoken_audio(tmp_path_factory: pytest.TempPathFactory) -> SpokenAudio:
-    """Six times the phrases, about 60 s: more than one 30 s window for Whisper to decode."""
+    """Six times the phrases, about 80 s: more than one 30 s window for Whisper to decode."""
     path = tmp_path_factory.mktemp("speech") / "eighteen-phrases.wav"
     return spoken_phrases(PHRASES * 6, path)
 
@@ -230,3 +231,39 @@ def test_unreadable_audio_is_a_provider_error_with_a_sentence(
     with pytest.raises(ProviderError, match="audio track of this video could not be read"):
         provider.understand(media_for(garbage, 2.0))
     assert time.monotonic() - started < 5.0
+
+
+def test_long_audio_is_heard_a_stretch_at_a_time_cut_where_it_is_quiet(
+    long_spoken_audio: SpokenAudio, tmp_path: Path
+) -> None:
+    audio = SpeechAudio(wav_path=long_spoken_audio.path)
+    bounds = stretches(audio, seconds=20.0)  # as the provider below cuts it
+    assert bounds[0][0] == 0 and bounds[-1][1] == audio.total_samples
+    assert all(end == next_first for (_, end), (next_first, _) in pairwise(bounds))
+    assert all(10 * SAMPLE_RATE <= end - first <= 20 * SAMPLE_RATE for first, end in bounds[:-1])
+    for _, cut in bounds[:-1]:  # every cut falls where nothing is said
+        around = audio.read(cut - SAMPLE_RATE // 20, cut + SAMPLE_RATE // 20)
+        assert np.abs(around).max() < 0.01, cut / SAMPLE_RATE
+
+    whole = WhisperUnderstanding(models_dir=tmp_path)
+    cut_up = WhisperUnderstanding(models_dir=tmp_path, stretch_seconds=20.0)
+    progress: list[tuple[float, float]] = []
+    media = media_for(long_spoken_audio.path, long_spoken_audio.duration, progress=progress)
+    in_stretches = cut_up.understand(media)
+    at_once = whole.understand(media_for(long_spoken_audio.path, long_spoken_audio.duration))
+
+    # tiny.en makes about one error in ten on these repeated phrases, whole or in
+    # stretches (20 s ones are shorter than its 30 s window, which it pads).
+    said = read_speech.words(" ".join(PHRASES * 6))
+    for segments in (in_stretches, at_once):
+        heard = read_speech.words(" ".join(s.spoken_content for s in segments))
+        assert read_speech.word_errors(said, heard) <= len(said) * 0.2, heard
+    words = [word for segment in in_stretches for word in segment.words]
+    assert [word.start for word in words] == sorted(word.start for word in words)
+    for word in words:  # on the video's clock, not the stretch's
+        assert any(
+            start - 1.0 <= word.start <= end + 1.0 for start, end in long_spoken_audio.phrase_spans
+        )
+    dones = [done for done, _ in progress]
+    assert dones == sorted(dones) and dones[-1] == pytest.approx(long_spoken_audio.duration)
+    assert {round(end / SAMPLE_RATE, 3) for _, end in bounds} <= {round(d, 3) for d in dones}

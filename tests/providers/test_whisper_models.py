@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -198,7 +199,7 @@ def test_the_offline_providers_hear_with_whisper_and_say_which_languages(
 
 class RecordingModel:
     """Stands in for a multilingual faster-whisper model (none can be installed here):
-    it records what it was asked and answers with a detected language and no speech."""
+    it records what it was asked and answers one word in the language it detects."""
 
     def __init__(self, detected: str) -> None:
         self.detected = detected
@@ -207,8 +208,10 @@ class RecordingModel:
     def transcribe(self, audio: object, language: str | None, **options: object) -> object:
         self.asked.append(language)
         assert options["word_timestamps"] and options["vad_filter"]
-        no_speech = (piece for piece in ())  # faster-whisper answers a generator
-        return no_speech, type("Info", (), {"language": language or self.detected})()
+        word = SimpleNamespace(word=" Halo.", start=0.1, end=0.5)
+        piece = SimpleNamespace(text=" Halo.", start=0.1, end=0.5, words=[word])
+        pieces = (each for each in [piece])  # faster-whisper answers a generator
+        return pieces, SimpleNamespace(language=language or self.detected)
 
 
 def test_a_multilingual_model_detects_the_language_or_takes_the_one_given(
@@ -222,7 +225,7 @@ def test_a_multilingual_model_detects_the_language_or_takes_the_one_given(
     monkeypatch.setattr(provider, "load", lambda notice=None: model)
 
     detected = media(audio, None)
-    assert provider.understand(detected) == []
+    assert [s.spoken_content for s in provider.understand(detected)] == ["Halo."]
     assert detected.source_language == "jv"  # Whisper's "jw" is ISO 639-1 "jv"
     given = media(audio, "pt-BR")
     provider.understand(given)
