@@ -22,7 +22,8 @@ def fresh_environment(prefix: str) -> tuple[dict[str, str], Any, Any, Path]:
         REELDOCS_DATA_DIR=str(data_dir),
         REELDOCS_STORAGE_URL=str(data_dir / "storage"),
         REELDOCS_PROVIDER="offline",
-        PYTHONPATH=str(ROOT),
+        # this checkout's own package first, whatever copy of Reeldocs is installed
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     )
     env.pop("REELDOCS_DATABASE_URL", None)
     for name in ("REELDOCS_DATA_DIR", "REELDOCS_STORAGE_URL", "REELDOCS_PROVIDER"):

@@ -4,10 +4,11 @@ For each video (60 s at 1280×720, and 10 min at 640×360) a real `reeldocs work
 process runs the whole job (en + es): the figure is the video's length divided
 by the job's processing time (started_at → completed_at in the database). The
 short video is processed five times in a row and the median job reported with the
-spread, since one run on a shared machine varies by a tenth or more. The worker and
-its speech-recognition children are sampled every 100 ms for resident memory (summed
-over the process tree) and CPU time, so "both cores used" shows as CPU seconds per
-wall second near 2. Scene detection alone is timed in this process on the 720p video.
+spread, since one run on a shared machine varies by a tenth or more. The worker (with
+the speech model it keeps loaded) and any children it starts are sampled every 100 ms
+for resident memory (summed over the process tree) and CPU time, so "both cores used"
+shows as CPU seconds per wall second near 2. Scene detection alone is timed in this
+process on the 720p video.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class TreeSampler:
         self.peak = 0
         self.cpu: dict[int, float] = {}
         # CPU time already spent before sampling began, by processes that live on (the
-        # worker and its speech recognition processes, kept loaded between jobs).
+        # worker, with the speech model it keeps loaded between jobs).
         self.before: dict[int, float] = {}
         for process in [self.root, *self.root.children(recursive=True)]:
             times = process.cpu_times()

@@ -166,3 +166,29 @@ def test_an_unreachable_database_is_one_sentence_not_a_traceback(
     assert line.startswith("Error: The database is not answering (")
     assert "REELDOCS_DATABASE_URL" in line
     assert "secret" not in line and "Traceback" not in failed.stderr
+
+
+def test_a_worker_with_a_speech_model_that_is_not_there_says_so_and_stops(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "whisper-small"
+    env = {**cli_env, "REELDOCS_WHISPER_MODEL": str(missing)}
+
+    failed = subprocess.run(
+        [sys.executable, "-m", "reeldocs.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        f"Error: REELDOCS_WHISPER_MODEL names the folder {missing}, which does not exist; "
+        "point it at a folder holding a faster-whisper model (model.bin, config.json, "
+        "tokenizer.json), or set REELDOCS_WHISPER_MODEL to a model name such as tiny.en or "
+        "small."
+    ]

@@ -123,12 +123,19 @@ def worker(
 ) -> None:
     """Run a worker that processes videos."""
     from reeldocs.jobs.worker import run_worker_forever
+    from reeldocs.providers.base import ProviderError
 
     _setup_logging()
     settings, urls = _prepare()
-    asyncio.run(
-        run_worker_forever(settings, urls, concurrency=concurrency, install_signal_handlers=True)
-    )
+    try:
+        asyncio.run(
+            run_worker_forever(
+                settings, urls, concurrency=concurrency, install_signal_handlers=True
+            )
+        )
+    except ProviderError as error:  # the providers are misconfigured (a missing model, say)
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(1) from None
 
 
 @users_app.command("create")

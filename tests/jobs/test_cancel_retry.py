@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -22,12 +23,22 @@ SPEECH = [
     "pick the languages you want for the documentation",
     "finally read the articles and download the subtitles",
 ]
+# Half a minute of talk per slide: Whisper decodes 30 s windows and checks for a
+# cancellation after each, so the job is seen hearing the speech for several windows.
+TALK = [" ".join([phrase] * 6) for phrase in SPEECH]
+SECONDS_PER_TALK_SLIDE = 28.0
 
 
 @pytest.fixture(scope="module")
 def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("media") / "tour.mp4"
     return make_slide_video(path, SLIDES, 5.0, speech=SPEECH)
+
+
+@pytest.fixture(scope="module")
+def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "talk.mp4"
+    return make_slide_video(path, SLIDES, SECONDS_PER_TALK_SLIDE, speech=TALK)
 
 
 def _children(process: psutil.Process) -> list[psutil.Process]:
@@ -55,39 +66,37 @@ def _count(db_url: str, table: str, video_id: str) -> int:
 
 
 def test_cancel_during_speech_recognition_then_retry_resumes(
-    api: httpx.Client, speech_video: Path, workers: WorkerProcesses, db_url: str
+    api: httpx.Client, talk_video: Path, workers: WorkerProcesses, db_url: str
 ) -> None:
     worker = psutil.Process(workers.start().pid)
     project = create_project(api)
-    video = upload_video(api, project["id"], speech_video)
+    video = upload_video(api, project["id"], talk_video)
     job_id = process(api, video["id"], ["en", "es"])
 
     running = wait_for_job(
         api,
         job_id,
         until=lambda j: j["step"] == "transcribing" and j["progress"] > 0.12,
-        timeout=90,
+        timeout=120,
     )
     assert running["status"] == "processing"
-    assert _children(worker), "speech recognition runs in child processes"
+    heard = re.search(r"\((\d+) of (\d+) s\)", running["step_message"])
+    assert heard and int(heard[1]) < int(heard[2]), running  # part of the speech is heard
 
     asked = time.monotonic()
     answer = api.post(f"/api/jobs/{job_id}/cancel")
     assert answer.status_code == 202
     assert answer.json()["status"] == "cancelled"
-    # The worker stops its work within 2 seconds: recognition processes gone, engine job ended.
-    while time.monotonic() - asked < 2.0:
-        if not _children(worker) and _engine_status(db_url, job_id) in (
-            "aborted",
-            "failed",
-            "succeeded",
-        ):
+    # The worker stops within a few seconds: the abort is seen within a second, and the
+    # recogniser stops after the 30 s window it is decoding (about a second of work).
+    while time.monotonic() - asked < 5.0:
+        if _engine_status(db_url, job_id) in ("aborted", "failed", "succeeded"):
             break
         time.sleep(0.05)
     stopped_after = time.monotonic() - asked
-    assert not _children(worker), "recognition processes still running 2 s after cancel"
     assert _engine_status(db_url, job_id) in ("aborted", "failed", "succeeded")
-    assert stopped_after < 2.0
+    assert stopped_after < 5.0
+    assert worker.is_running() and not _children(worker)  # recognition runs in the worker
 
     cancelled = api.get(f"/api/jobs/{job_id}").json()
     assert cancelled["status"] == "cancelled"

@@ -76,6 +76,31 @@ def test_languages_are_validated(
     assert api.get(f"/api/videos/{video['id']}").json()["status"] == "uploaded"
 
 
+def test_a_spoken_language_the_speech_model_cannot_hear_is_refused_with_what_to_set(
+    api: httpx.Client, video: dict[str, Any]
+) -> None:
+    body = {"video_id": video["id"], "languages": ["en"], "source_language": "es"}
+    answer = api.post("/api/videos/process", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"] == (
+        "The speech recognition configured now cannot recognise Spanish (es). Spoken "
+        "languages available: en. The speech model tiny.en understands English only; set "
+        "REELDOCS_WHISPER_MODEL to a multilingual model such as small."
+    )
+
+
+def test_languages_say_which_ones_the_speech_model_hears(api: httpx.Client) -> None:
+    languages = {option["code"]: option for option in api.get("/api/languages").json()}
+    assert languages["en"] == {
+        "code": "en",
+        "label": "English",
+        "primary": True,
+        "translate": False,
+        "spoken": True,
+    }
+    assert not any(option["spoken"] for code, option in languages.items() if code != "en")
+
+
 def test_unknown_or_foreign_video_is_404(
     api: httpx.Client, make_user: Callable[..., httpx.Client], video: dict[str, Any]
 ) -> None:

@@ -56,7 +56,7 @@ def test_job_completes_with_both_languages(processed: Any) -> None:
         "es": {"status": "completed"},
     }
     assert job["providers"] == {
-        "understanding": "pocketsphinx",
+        "understanding": "whisper",
         "writing": "extractive",
         "translating": "apertium",
     }

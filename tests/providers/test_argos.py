@@ -338,7 +338,7 @@ def test_the_offline_providers_offer_argos_languages_and_name_the_engines(
     assert names["translating_es"] == "apertium"
     # A job records the engines of its own languages only.
     assert providers.names(["en", "fr"]) == {
-        "understanding": "pocketsphinx",
+        "understanding": "whisper",
         "writing": "extractive",
         "translating": "argos+apertium",
         "translating_fr": "argos",

@@ -63,6 +63,8 @@ class Settings:
     gemini_base_url: str | None = None
     job_max_attempts: int = 3
     argos_packages_dir: str | None = None
+    # the speech model: a faster-whisper name or a folder; None means the default, tiny.en
+    whisper_model: str | None = None
 
     @property
     def embedded_database(self) -> bool:
@@ -119,6 +121,7 @@ def load_settings() -> Settings:
         gemini_base_url=_env("REELDOCS_GEMINI_BASE_URL"),
         job_max_attempts=_env_int("REELDOCS_JOB_MAX_ATTEMPTS", 3),
         argos_packages_dir=_env("REELDOCS_ARGOS_PACKAGES_DIR"),
+        whisper_model=_env("REELDOCS_WHISPER_MODEL"),
     )
 
 

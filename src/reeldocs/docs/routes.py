@@ -37,6 +37,7 @@ class LanguageOut(BaseModel):
     label: str
     primary: bool
     translate: bool
+    spoken: bool
 
 
 @router.get("/languages", response_model=list[LanguageOut])

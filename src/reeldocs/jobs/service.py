@@ -24,7 +24,12 @@ from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
 from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
 from reeldocs.jobs.schemas import JobOut
 from reeldocs.orgs.access import get_in_team, require_member
-from reeldocs.providers.registry import language_name, language_options, spoken_languages
+from reeldocs.providers.registry import (
+    language_name,
+    language_options,
+    spoken_languages,
+    spoken_languages_note,
+)
 from reeldocs.videos.models import Video
 
 
@@ -59,9 +64,11 @@ def validate_source_language(settings: Settings, source_language: str | None) ->
     code = source_language.strip().lower()
     spoken = spoken_languages(settings)
     if code not in spoken:
+        note = spoken_languages_note(settings)
         raise Invalid(
             f"The speech recognition configured now cannot recognise {language_name(code)} "
             f"({code}). Spoken languages available: {', '.join(spoken)}."
+            + (f" {note}" if note else "")
         )
     return code
 

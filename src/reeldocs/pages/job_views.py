@@ -129,4 +129,7 @@ async def language_choices(settings: Settings) -> list[LanguageOption]:
     from reeldocs.providers.registry import language_options
 
     options = await run_in_threadpool(language_options, settings)
-    return sorted(options, key=lambda option: not option.primary)
+    # Only languages docs can be written or translated in: one that is only heard is
+    # offered as the spoken language instead.
+    usable = [option for option in options if option.primary or option.translate]
+    return sorted(usable, key=lambda option: not option.primary)

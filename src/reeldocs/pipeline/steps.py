@@ -225,14 +225,18 @@ async def transcribe(ctx: RunContext) -> None:
     scenes: Future[list[Scene]] = Future()
     scenes_task.add_done_callback(lambda task: _settle(scenes, task))
 
+    reached = [_at("transcribing", 0.0)]  # the progress reported last, for notices
+
     def progress(done: float, total: float) -> None:
         if scenes.done() and scenes.exception() is not None:
             raise scenes.exception()  # type: ignore[misc]  # no reason to go on hearing
+        reached[0] = _at("transcribing", done / max(total, 1e-6))
         ctx.reporter.from_thread(
-            "transcribing",
-            f"Extracting content ({int(done)} of {int(total)} s)",
-            _at("transcribing", done / max(total, 1e-6)),
+            "transcribing", f"Extracting content ({int(done)} of {int(total)} s)", reached[0]
         )
+
+    def notice(message: str) -> None:
+        ctx.reporter.from_thread("transcribing", message, reached[0])
 
     audio = ctx.work_dir / "audio.wav"
     media = MediaContext(
@@ -243,6 +247,7 @@ async def transcribe(ctx: RunContext) -> None:
         scenes=scenes,
         source_language=ctx.source_language,
         progress=progress,
+        notice=notice,
     )
     try:
         segments = await ctx.run_blocking(ctx.providers.understanding.understand, media)

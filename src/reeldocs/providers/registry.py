@@ -53,6 +53,7 @@ class LanguageOption:
     label: str
     primary: bool
     translate: bool
+    spoken: bool = False  # the speech model recognises it
 
 
 @runtime_checkable
@@ -88,16 +89,23 @@ class ProviderSet:
         return self.understanding.languages()
 
     def options(self) -> list[LanguageOption]:
-        """Primary: docs can be written in it from what is spoken; translate: a target."""
+        """Every language Reeldocs can work with now. Primary: docs can be written in it
+        from what is spoken; translate: a translation target; spoken: the speech model
+        recognises it. The speech model's first language comes first."""
         spoken = self.spoken_languages()
+        heard = set(spoken)
         primary = set(self.writer.languages())
         targets: set[str] = set()
         if self.translator is not None:
             for source in primary:
                 targets.update(self.translator.targets(source))
-        codes = sorted(primary | targets, key=lambda c: (c != spoken[0] if spoken else True, c))
+        codes = sorted(
+            primary | targets | heard, key=lambda c: (c != spoken[0] if spoken else True, c)
+        )
         return [
-            LanguageOption(code, language_name(code), code in primary, code in targets)
+            LanguageOption(
+                code, language_name(code), code in primary, code in targets, code in heard
+            )
             for code in codes
         ]
 
@@ -109,13 +117,13 @@ def effective_provider(settings: Settings) -> str:
 
 
 def _offline_understanding(settings: Settings) -> Understanding:
-    if settings.whisper_model_path:
-        from reeldocs.providers.offline.whisper import WhisperUnderstanding
+    from reeldocs.providers.offline.whisper import WhisperUnderstanding
 
-        return WhisperUnderstanding(settings.whisper_model_path)
-    from reeldocs.providers.offline.speech import PocketsphinxUnderstanding
-
-    return PocketsphinxUnderstanding()
+    return WhisperUnderstanding(
+        settings.whisper_model,
+        model_path=settings.whisper_model_path,
+        models_dir=settings.data_dir / "models",
+    )
 
 
 def _offline_translator(settings: Settings) -> Translator | None:
@@ -183,11 +191,18 @@ def language_options(settings: Settings) -> list[LanguageOption]:
 
 
 @lru_cache(maxsize=4)
-def _cached_spoken(settings: Settings) -> tuple[str, ...]:
-    return tuple(build_providers(settings).spoken_languages())
+def _cached_speech(settings: Settings) -> tuple[tuple[str, ...], str]:
+    understanding = build_providers(settings).understanding
+    return tuple(understanding.languages()), str(getattr(understanding, "languages_note", ""))
 
 
 def spoken_languages(settings: Settings) -> list[str]:
     """What the configured speech recognition can hear; building the providers probes the
     machine (Apertium's pairs, Argos packages), so it is done once per settings."""
-    return list(_cached_spoken(settings))
+    return list(_cached_speech(settings)[0])
+
+
+def spoken_languages_note(settings: Settings) -> str:
+    """A sentence on how to hear more languages, when the speech model has one to say
+    ("The speech model tiny.en understands English only; …"), else ""."""
+    return _cached_speech(settings)[1]
