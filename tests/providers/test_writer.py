@@ -10,7 +10,7 @@ from reeldocs.pipeline.documents import article_title, render_markdown
 from reeldocs.providers.base import Chapter, Document, ProviderError, Scene, Segment, Word
 from reeldocs.providers.offline.writer import NO_SPEECH_NOTE, ExtractiveWriter
 
-# What pocketsphinx gives: lower case, no punctuation, fillers, stutters and its own marks.
+# A recogniser without punctuation: lower case, fillers, stutters and its own marks.
 SPOKEN = [
     "so um today we will look at the the project dashboard <sil> the dashboard shows all "
     "your projects and the project status",
@@ -373,7 +373,7 @@ def test_on_screen_text_is_written_once_per_scene_however_much_is_said() -> None
 
 
 def test_lower_case_speech_without_punctuation_is_written_as_sentences() -> None:
-    # what pocketsphinx gives: no capitals, no punctuation, a pause between sentences
+    # a recogniser without punctuation: no capitals, a pause between sentences
     scenes = [slide_scene(0, "Step 3: Invite Your Team", ["Open the Members tab"], 0.0, 20.0)]
     segments = [
         said("then invite your team", 0.5),

@@ -98,7 +98,7 @@ __all__ = [
 PAUSE_SECONDS = 1.0
 MAX_CUE_CHARS = MAX_CUE_LINES * MAX_LINE_CHARS + 1
 
-# What recognisers put in transcripts besides words (pocketsphinx: <sil>, [NOISE], the(2)).
+# What recognisers put in transcripts besides words (<sil>, [NOISE], the(2) and the like).
 _ASR_MARKER = re.compile(r"^(?:<[^>]*>|\[[^\]]*\]|\+\+[^+]*\+\+)$")
 _ALTERNATE_PRONUNCIATION = re.compile(r"\(\d+\)$")
 FILLER_WORDS = frozenset({"uh", "um", "uhm", "umm", "er", "erm", "ah", "hmm", "mm", "mhm"})

@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from pathlib import PurePosixPath
 
 from reeldocs.docs.references import format_timestamp, video_reference
-from reeldocs.providers.offline.transcript import (
+from reeldocs.providers.offline.prose import (
     Part,
     Sentence,
     paragraphs,

@@ -19,13 +19,7 @@ from pathlib import PurePosixPath
 
 from reeldocs.docs.references import format_timestamp, video_reference
 from reeldocs.providers.base import Chapter, Document, ProviderError, Scene, Section, Segment
-from reeldocs.providers.offline.slides import (
-    group_by_slide,
-    literal_markdown,
-    slide_article,
-    slide_title,
-)
-from reeldocs.providers.offline.transcript import (
+from reeldocs.providers.offline.prose import (
     Part,
     Sentence,
     keyword_counts,
@@ -37,6 +31,12 @@ from reeldocs.providers.offline.transcript import (
     summary_line,
     summary_sentence,
     topic_words,
+)
+from reeldocs.providers.offline.slides import (
+    group_by_slide,
+    literal_markdown,
+    slide_article,
+    slide_title,
 )
 
 MIN_CHAPTER_WORDS = 40  # a chapter with less speech than this joins a neighbour

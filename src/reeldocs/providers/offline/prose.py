@@ -1,6 +1,6 @@
 """Speech made readable for the offline writer: sentences, paragraphs and topic words.
 
-Recognisers give either lower-case words without punctuation (pocketsphinx) or cased,
+Recognisers give either lower-case words without punctuation (older transcripts) or cased,
 punctuated words (Whisper); both become sentences here: fillers, repeated words and
 recogniser markup dropped, a capital at the start and a full stop at the end where the
 recogniser gave none, cut at pauses and at the recogniser's own full stops.
