@@ -33,6 +33,7 @@ run: install
 
 test: install-test system-packages
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/pytest $(PYTEST_ARGS)
 	url=$$(scripts/start-postgres15.sh) && REELDOCS_DATABASE_URL=$$url $(BIN)/pytest tests/db $(PYTEST_ARGS)
@@ -42,6 +43,7 @@ bench: install-test system-packages
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
 clean:

@@ -32,6 +32,44 @@ def _table(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _quality_rows(quality: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """What the 60 s tour's docs are worth, beside how fast they were made."""
+    if "word_error_rate" not in quality:
+        return [("docs of the 60 s product tour", quality.get("skipped", "not measured"), "")]
+    rows = [
+        (
+            "tour transcript: word error rate (festival's voice)",
+            f"{quality['word_error_rate']}",
+            "≤ 0.10",
+        ),
+        (
+            "tour chapters: slide titles found exactly",
+            f"{quality['titles_found']} of {quality['slides']} ({quality['chapters']} chapters; "
+            f"titles on no slide: {quality['chapter_titles_not_on_a_slide'] or 'none'})",
+            "every title, no other",
+        ),
+        (
+            "tour articles: slide bullets kept word for word",
+            f"{quality['bullets_kept']} of {quality['bullets']}",
+            "every bullet",
+        ),
+    ]
+    for language, track in sorted(quality["subtitles"].items()):
+        goal = "≤ 20 cps (aim 17), 2×42, 1–7 s" if language == "en" else "2×42; speed reported"
+        rows.append(
+            (
+                f"tour subtitles ({language}): reading speed and layout",
+                f"{track['cues']} cues, max {track['max_cps']} cps, p95 {track['p95_cps']}, "
+                f"mean {track['mean_cps']}, over 17: {track['share_over_17_cps']:.0%}, "
+                f"over 20: {track['share_over_20_cps']:.0%}; at most {track['max_lines']} "
+                f"lines of {track['max_line_chars']} characters, "
+                f"{track['shortest_s']}–{track['longest_s']} s, {track['overlaps']} overlaps",
+                goal,
+            )
+        )
+    return rows
+
+
 def main() -> None:
     from bench import jobs_latency, pipeline_speed, speech_accuracy, upload_memory
 
@@ -93,9 +131,9 @@ def main() -> None:
                 "WER < 0.10, ≥ 10× real time",
             )
         )
-    for key, label in (
-        ("pipeline_60s_720p", "60 s 1280×720"),
-        (long_key, f"{minutes} min 640×360"),
+    for key, label, goal in (
+        ("pipeline_60s_720p", "60 s 1280×720 product tour", "≥ 15×, both cores"),
+        (long_key, f"{minutes} min 640×360", "≥ 8×, both cores"),
     ):
         figures = pipeline[key]
         spread = (
@@ -112,9 +150,10 @@ def main() -> None:
                 f"{figures['cpu_seconds_per_second']} CPU s per s, "
                 f"peak {figures['peak_rss_mb']} MB, {figures['status']} (in a worker "
                 f"whose first job, a 5 s clip, took {figures['warm_up_job_seconds']} s)",
-                "≥ 8×, both cores",
+                goal,
             )
         )
+    rows += _quality_rows(pipeline.get("quality_60s_720p", {}))
     raw_json: dict[str, Any] = {
         "upload": upload,
         "jobs": jobs,

@@ -9,6 +9,7 @@ from reeldocs.docs.subtitle_text import BINDS_FORWARD, bare_word
 from reeldocs.docs.subtitles import (
     MAX_CUE_SECONDS,
     MAX_LINE_CHARS,
+    MIN_CUE_SECONDS,
     Cue,
     ReadingSpeed,
     build_source_cues,
@@ -421,9 +422,16 @@ def check_translation(source: list[Cue], texts: list[str], translated: list[Cue]
         if wrap_cue_text(text) is not None:
             assert len(parts) == 1 and parts[0].start == cue.start and parts[0].end == cue.end
         else:
-            # time in proportion to characters, less the gaps between the parts
+            # time in proportion to characters, less the gaps between the parts, except that
+            # a part gets at least a second when the span has a second for every part
             shown = sum(part.end - part.start for part in parts)
             total = sum(len(part.text) for part in parts)
+            floored = round(shown * 1000) >= round(len(parts) * MIN_CUE_SECONDS * 1000)
+            proportional = [shown * len(part.text) / total for part in parts]
+            if floored and min(proportional) < MIN_CUE_SECONDS:
+                for part in parts:
+                    assert part.end - part.start >= MIN_CUE_SECONDS - 0.002, (part, parts)
+                continue
             for part in parts:
                 share = (part.end - part.start) / shown
                 assert share == pytest.approx(len(part.text) / total, abs=0.01 + 0.003 / shown)
@@ -535,3 +543,15 @@ def test_cues_are_never_longer_than_seven_seconds_even_for_slow_speech() -> None
     cues = build_source_cues([Segment(0, 36, "", words=words)])
     check_track(cues)
     assert all(cue.end - cue.start <= MAX_CUE_SECONDS for cue in cues)
+
+
+def test_a_split_translation_gives_every_part_a_second_when_its_cue_has_the_time() -> None:
+    # "Finalmente," alone would get 0.7 s of the 6 s in proportion to its characters
+    source = [Cue(39.62, 45.58, "Finally, export the documentation\nas Markdown or MDX.")]
+    text = (
+        "Finalmente, exportación la documentación como markdown o MDX del tabulador de exportación."
+    )
+    translated = translate_cues(source, [text])
+    assert len(translated) == 2
+    assert all(cue.end - cue.start >= MIN_CUE_SECONDS for cue in translated), translated
+    assert translated[0].start == 39.62 and translated[-1].end == 45.58

@@ -42,9 +42,7 @@ def test_every_text_only_slide_change_is_a_cut_and_nothing_else(
 
 
 @pytest.mark.parametrize("size", [(320, 180), (1280, 720)])
-def test_a_short_title_replaced_by_another_is_a_cut(
-    tmp_path: Path, size: tuple[int, int]
-) -> None:
+def test_a_short_title_replaced_by_another_is_a_cut(tmp_path: Path, size: tuple[int, int]) -> None:
     # Two short titles of about the same width change only a few percent of the picture.
     titles = ["Open settings", "Save changes", "Invite your team"]
     path = make_slide_video(tmp_path / "titles.mp4", titles, 3.0, size=size)

@@ -61,7 +61,11 @@ def test_every_slide_is_a_chapter_titled_exactly_as_the_slide(
     for article, start in zip(english, tour.starts, strict=True):
         # its links point into its slide's stretch of the video
         moments = [r.seconds for r in find_video_references(article["content_markdown"])]
-        assert moments and all(start <= t < start + tour.seconds_per_slide for t in moments)
+        assert moments and all(start <= t < start + tour.seconds_per_slide for t in moments), (
+            moments,
+            start,
+            article["content_markdown"],
+        )
     assert [a["slug"] for a in english] == [slugify(title) for title in tour.titles]
     assert len(articles(api, video["id"], "es")) == len(english)
 

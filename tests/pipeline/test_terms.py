@@ -99,3 +99,10 @@ def test_terminology_of_a_language_joins_names_and_the_glossary() -> None:
     german = terminology("de", {"acme uploader"}, glossary)  # the glossary decides
     assert german.forced == {"Acme Uploader": "Acme Hochlader"}
     assert german.keep == {"dashboard", "Dashboard", "project board", "Project board"}
+
+
+def test_speech_is_sentence_case_even_when_its_small_words_are_few() -> None:
+    # "to" is the only small word, as in a title-cased heading; said, it is a sentence
+    names = find_product_names(shown("Welcome to Acme Docs"), said("Welcome to Acme Docs."))
+    assert names == {"Acme Docs"}
+    assert find_product_names([], said("Welcome To The Show.")) == set()

@@ -42,12 +42,24 @@ SEGMENTS_ANSWER = {
     "language": "en",
     "segments": [
         # out of order, mixed time formats, one past the end, one with nothing in it
-        {"start_time": "00:02", "end_time": "00:04", "spoken_content": "Then press Save.",
-         "visual_context": "A Save button"},
-        {"start_time": 0, "end_time": "2.0", "spoken_content": "Open the settings page.",
-         "visual_context": "Settings page"},
-        {"start_time": "09:00", "end_time": "09:10", "spoken_content": "Invented.",
-         "visual_context": ""},
+        {
+            "start_time": "00:02",
+            "end_time": "00:04",
+            "spoken_content": "Then press Save.",
+            "visual_context": "A Save button",
+        },
+        {
+            "start_time": 0,
+            "end_time": "2.0",
+            "spoken_content": "Open the settings page.",
+            "visual_context": "Settings page",
+        },
+        {
+            "start_time": "09:00",
+            "end_time": "09:10",
+            "spoken_content": "Invented.",
+            "visual_context": "",
+        },
         {"start_time": "00:01", "end_time": "00:02", "spoken_content": "", "visual_context": ""},
     ],
 }
@@ -80,15 +92,24 @@ def provider(shared_fake: FakeGemini) -> Iterator[GeminiProvider]:
         yield gemini
 
 
-def media_for(video: Path, mime: str = "video/mp4", language: str | None = None,
-              progress: list[float] | None = None) -> MediaContext:
+def media_for(
+    video: Path,
+    mime: str = "video/mp4",
+    language: str | None = None,
+    progress: list[float] | None = None,
+) -> MediaContext:
     def record(done: float, total: float) -> None:
         if progress is not None:
             progress.append(done / total)
 
     return MediaContext(
-        video_path=video, audio_path=None, duration=4.0, mime=mime, scenes=[],
-        source_language=language, progress=record,
+        video_path=video,
+        audio_path=None,
+        duration=4.0,
+        mime=mime,
+        scenes=[],
+        source_language=language,
+        progress=record,
     )
 
 
@@ -147,17 +168,30 @@ def test_understand_keeps_a_known_language_and_sends_the_real_mime_type(
     fake: FakeGemini, provider: GeminiProvider, tmp_path: Path
 ) -> None:
     video = make_slide_video(tmp_path / "demo.webm", ["Hola"], 2.0, codec="vp9")
-    fake.queue_generate(model_json({"segments": [
-        {"start_time": "00:00", "end_time": "00:02", "spoken_content": "Hola a todos.",
-         "visual_context": "Título"}]}))
+    fake.queue_generate(
+        model_json(
+            {
+                "segments": [
+                    {
+                        "start_time": "00:00",
+                        "end_time": "00:02",
+                        "spoken_content": "Hola a todos.",
+                        "visual_context": "Título",
+                    }
+                ]
+            }
+        )
+    )
     media = media_for(video, mime="video/webm", language="es")
 
     segments = provider.understand(media)
 
     assert [s.spoken_content for s in segments] == ["Hola a todos."]
     assert media.source_language == "es"
-    assert fake.requests_to("upload_start")[0].headers[
-        "x-goog-upload-header-content-type"] == "video/webm"
+    assert (
+        fake.requests_to("upload_start")[0].headers["x-goog-upload-header-content-type"]
+        == "video/webm"
+    )
     body = fake.generate_bodies()[0]
     assert "language" not in generation_config(body)["responseSchema"]["properties"]
     assert "The speech is in Spanish." in prompt_text(body)
@@ -167,11 +201,19 @@ def test_a_video_that_never_becomes_active_fails_in_time_and_is_deleted(
     fake: FakeGemini, slide_video: Path
 ) -> None:
     fake.processing_polls = 10**9
-    timeouts = GeminiTimeouts(request_seconds=2, upload_chunk_seconds=5,
-                              processing_seconds=0.5, poll_interval_seconds=0.02)
+    timeouts = GeminiTimeouts(
+        request_seconds=2,
+        upload_chunk_seconds=5,
+        processing_seconds=0.5,
+        poll_interval_seconds=0.02,
+    )
     started = time.monotonic()
-    with GeminiProvider("test-key", base_url=fake.base_url, timeouts=timeouts,
-                        retry=FAST_RETRY) as gemini, pytest.raises(ProviderError) as caught:
+    with (
+        GeminiProvider(
+            "test-key", base_url=fake.base_url, timeouts=timeouts, retry=FAST_RETRY
+        ) as gemini,
+        pytest.raises(ProviderError) as caught,
+    ):
         gemini.understand(media_for(slide_video))
     assert time.monotonic() - started < 3
     assert "still processing the uploaded video after 0.5 seconds" in caught.value.message
@@ -233,8 +275,12 @@ def test_a_cancelled_job_stops_waiting_and_still_deletes_the_file(
 def test_an_upload_refused_for_a_bad_key_is_a_sentence_and_not_retried(
     fake: FakeGemini, slide_video: Path
 ) -> None:
-    with GeminiProvider("wrong-key", base_url=fake.base_url, timeouts=FAST_TIMEOUTS,
-                        retry=FAST_RETRY) as gemini, pytest.raises(ProviderError) as caught:
+    with (
+        GeminiProvider(
+            "wrong-key", base_url=fake.base_url, timeouts=FAST_TIMEOUTS, retry=FAST_RETRY
+        ) as gemini,
+        pytest.raises(ProviderError) as caught,
+    ):
         gemini.understand(media_for(slide_video))
     assert caught.value.message == "Gemini refused the API key: check GEMINI_API_KEY."
     assert not caught.value.transient
@@ -256,33 +302,52 @@ SCENES = [
 def test_write_asks_in_the_target_language_and_drops_invented_images_and_moments(
     fake: FakeGemini, provider: GeminiProvider
 ) -> None:
-    fake.queue_generate(model_json({
-        "title": "Einstellungen ändern",
-        "chapters": [
-            {"title": "Einstellungen öffnen", "sections": [{
-                "title": "Menü",
-                "markdown": "Öffnen Sie das Menü [video:0:03].\n\n"
-                            "![Menü](screenshots/scene-001.jpg)\n"
-                            "![Erfunden](screenshots/scene-999.jpg)",
-            }]},
-            {"title": "Design wählen", "sections": [{
-                "title": "Speichern",
-                "markdown": "Wählen Sie ein Design [video:00:15] und speichern Sie [video:45:00].\n"
-                            "![Design](scene-002.jpg) ![extern](https://example.com/a.png)",
-            }]},
-            {"title": "Leer", "sections": [{"title": "Nichts", "markdown": "  "}]},
-        ],
-    }))
+    fake.queue_generate(
+        model_json(
+            {
+                "title": "Einstellungen ändern",
+                "chapters": [
+                    {
+                        "title": "Einstellungen öffnen",
+                        "sections": [
+                            {
+                                "title": "Menü",
+                                "markdown": "Öffnen Sie das Menü [video:0:03].\n\n"
+                                "![Menü](screenshots/scene-001.jpg)\n"
+                                "![Erfunden](screenshots/scene-999.jpg)",
+                            }
+                        ],
+                    },
+                    {
+                        "title": "Design wählen",
+                        "sections": [
+                            {
+                                "title": "Speichern",
+                                "markdown": "Wählen Sie ein Design [video:00:15] und "
+                                "speichern Sie [video:45:00].\n"
+                                "![Design](scene-002.jpg) ![extern](https://example.com/a.png)",
+                            }
+                        ],
+                    },
+                    {"title": "Leer", "sections": [{"title": "Nichts", "markdown": "  "}]},
+                ],
+            }
+        )
+    )
 
     document = provider.write(SEGMENTS, SCENES, "de", "en")
 
     assert document.title == "Einstellungen ändern"
     assert [chapter.title for chapter in document.chapters] == [
-        "Einstellungen öffnen", "Design wählen"]
+        "Einstellungen öffnen",
+        "Design wählen",
+    ]
     first, second = (chapter.sections[0].markdown for chapter in document.chapters)
     assert first == "Öffnen Sie das Menü [video:00:03].\n\n![Menü](screenshots/scene-001.jpg)"
-    assert second == ("Wählen Sie ein Design [video:00:15] und speichern Sie .\n"
-                      "![Design](screenshots/scene-002.jpg)")
+    assert second == (
+        "Wählen Sie ein Design [video:00:15] und speichern Sie .\n"
+        "![Design](screenshots/scene-002.jpg)"
+    )
     assert [chapter.start_time for chapter in document.chapters] == [3.0, 15.0]
 
     prompt = prompt_text(fake.generate_bodies()[0])
@@ -295,12 +360,22 @@ def test_write_asks_in_the_target_language_and_drops_invented_images_and_moments
     assert schema["required"] == ["title", "chapters"]
 
 
-def test_write_retries_an_answer_without_chapters(fake: FakeGemini,
-                                                  provider: GeminiProvider) -> None:
+def test_write_retries_an_answer_without_chapters(
+    fake: FakeGemini, provider: GeminiProvider
+) -> None:
     fake.queue_generate(
         model_json({"title": "Nothing", "chapters": []}),
-        model_json({"title": "T", "chapters": [
-            {"title": "C", "sections": [{"title": "S", "markdown": "Open it [video:00:01]."}]}]}),
+        model_json(
+            {
+                "title": "T",
+                "chapters": [
+                    {
+                        "title": "C",
+                        "sections": [{"title": "S", "markdown": "Open it [video:00:01]."}],
+                    }
+                ],
+            }
+        ),
     )
     assert provider.write(SEGMENTS, [], "en", "en").chapters[0].title == "C"
     assert "There are no screenshots" in prompt_text(fake.generate_bodies()[0])
@@ -333,8 +408,9 @@ def test_translate_markdown_keeps_structure_and_checks_the_result(
     fake: FakeGemini, provider: GeminiProvider
 ) -> None:
     broken = SPANISH_MD.replace(" [video:00:12]", "")
-    fake.queue_generate(model_json({"markdown": broken}),
-                        model_json({"markdown": SPANISH_MD.rstrip("\n")}))
+    fake.queue_generate(
+        model_json({"markdown": broken}), model_json({"markdown": SPANISH_MD.rstrip("\n")})
+    )
 
     assert provider.translate_markdown(SOURCE_MD, "en", "es") == SPANISH_MD
     bodies = fake.generate_bodies()
@@ -384,8 +460,10 @@ def test_translate_markdown_names_the_terms_and_retries_an_answer_that_breaks_on
         "These names and interface labels stay exactly as written, untranslated, with their "
         'quotes or ** marks: "Acme Uploader", "\\"Open Settings\\"", "**Save**".'
     ) in prompt
-    assert 'Translate these terms exactly as the project\'s glossary says: "dashboard" → ' \
+    assert (
+        'Translate these terms exactly as the project\'s glossary says: "dashboard" → '
         '"tablero".' in prompt
+    )
     assert "project board" not in prompt  # a term of the glossary this document does not use
     assert prompt.endswith("Document:\n" + TERMS_MD)
 
@@ -444,8 +522,7 @@ def _upper_lines(request: RecordedRequest) -> FakeReply:
     return model_json({"lines": [line.upper() for line in lines]})
 
 
-def test_translate_lines_one_for_one_in_batches(fake: FakeGemini,
-                                                provider: GeminiProvider) -> None:
+def test_translate_lines_one_for_one_in_batches(fake: FakeGemini, provider: GeminiProvider) -> None:
     lines = [f"line {number}" for number in range(150)] + [""]
     fake.generate_responder = _upper_lines
 
@@ -484,8 +561,18 @@ GOOD_LINES = model_json({"lines": ["Hola"]})
         FakeReply(drop_connection=True),
         FakeReply(delay_seconds=2.5, body=b"{}"),  # longer than the 1 s request timeout
     ],
-    ids=["429", "500", "503", "truncated-json", "max-tokens", "prose", "wrong-shape",
-         "truncated-body", "connection-reset", "timeout"],
+    ids=[
+        "429",
+        "500",
+        "503",
+        "truncated-json",
+        "max-tokens",
+        "prose",
+        "wrong-shape",
+        "truncated-body",
+        "connection-reset",
+        "timeout",
+    ],
 )
 def test_a_passing_failure_is_retried_then_succeeds(
     fake: FakeGemini, provider: GeminiProvider, failure: FakeReply
@@ -509,8 +596,9 @@ def test_a_persistent_server_error_gives_up_after_the_cap(
     assert len(fake.requests_to("generate")) == 3
 
 
-def test_an_unreadable_answer_says_so_after_the_cap(fake: FakeGemini,
-                                                    provider: GeminiProvider) -> None:
+def test_an_unreadable_answer_says_so_after_the_cap(
+    fake: FakeGemini, provider: GeminiProvider
+) -> None:
     fake.generate_responder = lambda request: model_text("{not json")
     with pytest.raises(ProviderError) as caught:
         provider.translate_lines(["Hello"], "en", "es")
@@ -520,19 +608,36 @@ def test_an_unreadable_answer_says_so_after_the_cap(fake: FakeGemini,
 @pytest.mark.parametrize(
     ("refusal", "sentence"),
     [
-        (api_error(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
-                   reason="API_KEY_INVALID"),
-         "Gemini refused the API key: check GEMINI_API_KEY."),
-        (api_error(403, "Method doesn't allow unregistered callers. Please use an API key.",
-                   "PERMISSION_DENIED"),
-         "Gemini refused the API key: check GEMINI_API_KEY."),
-        (api_error(404, "models/gemini-9 is not found for API version v1.", "NOT_FOUND"),
-         "Gemini does not offer the model gemini-2.5-flash: check REELDOCS_GEMINI_MODEL."),
-        (api_error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT"),
-         "Gemini rejected the request while translating subtitles into Spanish: "
-         "Request contains an invalid argument."),
-        (model_text("", finish_reason="SAFETY"),
-         "Gemini stopped its answer while translating subtitles into Spanish (reason: safety)."),
+        (
+            api_error(
+                400,
+                "API key not valid. Please pass a valid API key.",
+                "INVALID_ARGUMENT",
+                reason="API_KEY_INVALID",
+            ),
+            "Gemini refused the API key: check GEMINI_API_KEY.",
+        ),
+        (
+            api_error(
+                403,
+                "Method doesn't allow unregistered callers. Please use an API key.",
+                "PERMISSION_DENIED",
+            ),
+            "Gemini refused the API key: check GEMINI_API_KEY.",
+        ),
+        (
+            api_error(404, "models/gemini-9 is not found for API version v1.", "NOT_FOUND"),
+            "Gemini does not offer the model gemini-2.5-flash: check REELDOCS_GEMINI_MODEL.",
+        ),
+        (
+            api_error(400, "Request contains an invalid argument.", "INVALID_ARGUMENT"),
+            "Gemini rejected the request while translating subtitles into Spanish: "
+            "Request contains an invalid argument.",
+        ),
+        (
+            model_text("", finish_reason="SAFETY"),
+            "Gemini stopped its answer while translating subtitles into Spanish (reason: safety).",
+        ),
     ],
     ids=["invalid-key", "permission-denied", "unknown-model", "bad-request", "safety"],
 )
@@ -548,8 +653,12 @@ def test_a_refusal_is_a_sentence_and_is_not_retried(
 
 
 def test_a_bad_key_reaches_the_server_as_sent(fake: FakeGemini) -> None:
-    with GeminiProvider("wrong-key", base_url=fake.base_url, timeouts=FAST_TIMEOUTS,
-                        retry=FAST_RETRY) as gemini, pytest.raises(ProviderError) as caught:
+    with (
+        GeminiProvider(
+            "wrong-key", base_url=fake.base_url, timeouts=FAST_TIMEOUTS, retry=FAST_RETRY
+        ) as gemini,
+        pytest.raises(ProviderError) as caught,
+    ):
         gemini.translate_markdown(SOURCE_MD, "en", "es")
     assert caught.value.message == "Gemini refused the API key: check GEMINI_API_KEY."
     assert [r.headers["x-goog-api-key"] for r in fake.requests] == ["wrong-key"]
@@ -560,12 +669,26 @@ def test_a_bad_key_reaches_the_server_as_sent(fake: FakeGemini) -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [(75, 75.0), (12.5, 12.5), ("75.5", 75.5), ("12s", 12.0), ("01:15", 75.0),
-     ("1:01:15", 3675.0), ("[02:03]", 123.0), ("00:07,5", 7.5), ("1:75", None),
-     ("soon", None), (-3, None), (True, None), (None, None), ("nan", None)],
+    [
+        (75, 75.0),
+        (12.5, 12.5),
+        ("75.5", 75.5),
+        ("12s", 12.0),
+        ("01:15", 75.0),
+        ("1:01:15", 3675.0),
+        ("[02:03]", 123.0),
+        ("00:07,5", 7.5),
+        ("1:75", None),
+        ("soon", None),
+        (-3, None),
+        (True, None),
+        (None, None),
+        ("nan", None),
+    ],
 )
-def test_model_times_are_read_in_every_form_models_use(value: object,
-                                                       seconds: float | None) -> None:
+def test_model_times_are_read_in_every_form_models_use(
+    value: object, seconds: float | None
+) -> None:
     assert parse_model_time(value) == seconds
 
 
@@ -586,8 +709,9 @@ def test_retry_backs_off_within_the_cap_and_stops_when_asked() -> None:
     stops = iter([False, True])
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        call_with_retry(failing, RetryPolicy(attempts=5, initial_delay=10.0),
-                        should_stop=lambda: next(stops))
+        call_with_retry(
+            failing, RetryPolicy(attempts=5, initial_delay=10.0), should_stop=lambda: next(stops)
+        )
     assert time.monotonic() - started < 1.0
 
     slow = RetryPolicy(attempts=100, initial_delay=0.05, max_delay=0.05, total_seconds=0.2)

@@ -26,11 +26,19 @@ SCENES = [Scene(0.0, 10.0, "screenshots/scene-001.jpg"), Scene(10.0, 20.0, None)
 
 DOCUMENT = {
     "title": "Réglages",
-    "chapters": [{"title": "Changer le thème", "sections": [{
-        "title": "Enregistrer",
-        "markdown": "Ouvrez les réglages [video:00:02].\n\n![Menu](screenshots/scene-001.jpg)\n"
+    "chapters": [
+        {
+            "title": "Changer le thème",
+            "sections": [
+                {
+                    "title": "Enregistrer",
+                    "markdown": "Ouvrez les réglages [video:00:02].\n\n"
+                    "![Menu](screenshots/scene-001.jpg)\n"
                     "![Inventé](screenshots/made-up.png)",
-    }]}],
+                }
+            ],
+        }
+    ],
 }
 
 
@@ -48,8 +56,9 @@ def server(shared_server: FakeOpenAI) -> FakeOpenAI:
 
 @pytest.fixture(scope="module")
 def provider(shared_server: FakeOpenAI) -> Iterator[OpenAICompatibleProvider]:
-    with OpenAICompatibleProvider(shared_server.base_url + "/", "llama3.1", "test-key",
-                                  timeout_seconds=1, retry=FAST_RETRY) as openai:
+    with OpenAICompatibleProvider(
+        shared_server.base_url + "/", "llama3.1", "test-key", timeout_seconds=1, retry=FAST_RETRY
+    ) as openai:
         yield openai
 
 
@@ -111,8 +120,16 @@ def test_translations_of_documents_and_subtitle_lines(
         FakeReply(drop_connection=True),
         FakeReply(delay_seconds=2.0, body=b"{}"),  # longer than the 1 s timeout
     ],
-    ids=["429", "503", "malformed-json", "cut-off", "wrong-shape", "not-a-completion",
-         "connection-reset", "timeout"],
+    ids=[
+        "429",
+        "503",
+        "malformed-json",
+        "cut-off",
+        "wrong-shape",
+        "not-a-completion",
+        "connection-reset",
+        "timeout",
+    ],
 )
 def test_a_passing_failure_is_retried_then_succeeds(
     server: FakeOpenAI, provider: OpenAICompatibleProvider, failure: FakeReply
@@ -139,17 +156,25 @@ def test_a_malformed_answer_every_time_is_a_sentence_after_the_cap(
 @pytest.mark.parametrize(
     ("refusal", "sentence"),
     [
-        (openai_error(401, "Incorrect API key provided.", "invalid_request_error",
-                      "invalid_api_key"),
-         "The model server at {url} refused the API key: check REELDOCS_OPENAI_API_KEY."),
-        (json_reply({"error": 'model "llama3.1" not found, try pulling it first'}, status=404),
-         "The model server at {url} has no model 'llama3.1' or no chat completions endpoint "
-         '(model "llama3.1" not found, try pulling it first): check REELDOCS_OPENAI_MODEL and '
-         "REELDOCS_OPENAI_BASE_URL."),
-        (openai_error(400, "This model's maximum context length is 8192 tokens.",
-                      "invalid_request_error"),
-         "The model server at {url} rejected the request while translating subtitles into "
-         "Spanish: This model's maximum context length is 8192 tokens."),
+        (
+            openai_error(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            ),
+            "The model server at {url} refused the API key: check REELDOCS_OPENAI_API_KEY.",
+        ),
+        (
+            json_reply({"error": 'model "llama3.1" not found, try pulling it first'}, status=404),
+            "The model server at {url} has no model 'llama3.1' or no chat completions endpoint "
+            '(model "llama3.1" not found, try pulling it first): check REELDOCS_OPENAI_MODEL and '
+            "REELDOCS_OPENAI_BASE_URL.",
+        ),
+        (
+            openai_error(
+                400, "This model's maximum context length is 8192 tokens.", "invalid_request_error"
+            ),
+            "The model server at {url} rejected the request while translating subtitles into "
+            "Spanish: This model's maximum context length is 8192 tokens.",
+        ),
     ],
     ids=["bad-key", "unknown-model", "context-too-long"],
 )
@@ -165,8 +190,12 @@ def test_a_refusal_is_a_sentence_and_is_not_retried(
 
 
 def test_the_server_checks_the_key_the_provider_sends(server: FakeOpenAI) -> None:
-    with OpenAICompatibleProvider(server.base_url, "llama3.1", "wrong-key",
-                                  retry=FAST_RETRY) as openai, pytest.raises(ProviderError) as c:
+    with (
+        OpenAICompatibleProvider(
+            server.base_url, "llama3.1", "wrong-key", retry=FAST_RETRY
+        ) as openai,
+        pytest.raises(ProviderError) as c,
+    ):
         openai.translate_lines(["Hello"], "en", "es")
     assert "refused the API key" in c.value.message
     assert server.requests[0].headers["authorization"] == "Bearer wrong-key"
@@ -238,9 +267,13 @@ def obedient_model(request: RecordedRequest) -> FakeReply:
 
     if prompt.startswith("Translate this Markdown document"):
         markdown = prompt.split("\nDocument:\n", 1)[1]
-        return chat_json({"markdown": translate_markdown_runs(markdown, lambda runs: [
-            translate(run) for run in runs
-        ])})
+        return chat_json(
+            {
+                "markdown": translate_markdown_runs(
+                    markdown, lambda runs: [translate(run) for run in runs]
+                )
+            }
+        )
     lines = json.loads(prompt.rsplit("\n", 1)[1])
     return chat_json({"lines": [translate(line) for line in lines]})
 

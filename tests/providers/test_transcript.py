@@ -95,3 +95,22 @@ def test_built_segments_read_as_sentences_and_name_their_scene() -> None:
     )
     assert tidy_sentence("  is  it saved?") == "Is it saved?"
     assert tidy_sentence("") == ""
+
+
+def test_a_word_timed_a_little_early_stays_with_the_screen_it_is_said_on() -> None:
+    # "Finally," starts 0.4 s before the cut but is mostly said after it
+    words = [
+        *timed("and enter their email address.", 34.0),
+        Word("Finally,", 39.6, 40.7),
+        *timed("export the documentation as Markdown.", 40.9),
+    ]
+    scenes = [Scene(30.0, 40.0), Scene(40.0, 50.0)]
+    assert texts(words, segment_spans(words, scenes)) == [
+        "and enter their email address.",
+        "Finally, export the documentation as Markdown.",
+    ]
+
+
+def test_a_segment_cut_after_a_comma_ends_with_a_full_stop() -> None:
+    assert tidy_sentence("finally,") == "Finally."
+    assert tidy_sentence("open the tab;") == "Open the tab."

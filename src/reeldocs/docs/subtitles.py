@@ -224,7 +224,7 @@ def translate_cues(cues: Sequence[Cue], translated_texts: Sequence[str]) -> list
         if not words:
             translated.append(cue)
             continue
-        translated.extend(_share_span(cue, _fitting_parts(words)))
+        translated.extend(_share_span(cue, _fitting_parts(words, cue.end - cue.start)))
     return translated
 
 
@@ -402,9 +402,10 @@ def _reading_cost(chars: int, window: float) -> float:
 # ---- translations ----
 
 
-def _fitting_parts(words: list[str]) -> list[list[str]]:
+def _fitting_parts(words: list[str], span_seconds: float) -> list[list[str]]:
     """`words` in as few parts as fit two lines of 42 characters each, cut where it reads
-    best among those with parts of similar length."""
+    best among those with parts of similar length; a part that would get less than a
+    second of the `span_seconds` they share costs more, when the span has the time."""
     if layout_lines(words) is not None:
         return [words]
     # the fewest parts: filling each one greedily is optimal since fitting is monotone
@@ -414,7 +415,10 @@ def _fitting_parts(words: list[str]) -> list[list[str]]:
         while last < len(words) and layout_lines(words[first : last + 1]) is not None:
             last += 1
         part_count, first = part_count + 1, last
-    ideal = text_length(words) / part_count
+    total = text_length(words)
+    ideal = total / part_count
+    # seconds a character gets when the span is shared in proportion to characters
+    seconds_per_character = span_seconds / total if span_seconds >= part_count else 0.0
     count = len(words)
     # best[p][j]: cheapest (cost, cuts) for words[:j] in p parts
     best: list[dict[int, tuple[float, list[int]]]] = [{0: (0.0, [])}]
@@ -431,7 +435,10 @@ def _fitting_parts(words: list[str]) -> list[list[str]]:
                 layout = layout_lines(words[begin:end])
                 if layout is None:
                     continue
-                part_cost = cost + layout[1] + abs(text_length(words[begin:end]) - ideal) / 12
+                length = text_length(words[begin:end])
+                part_cost = cost + layout[1] + abs(length - ideal) / 12
+                if length * seconds_per_character < MIN_CUE_SECONDS:
+                    part_cost += _SHORT_COST * (MIN_CUE_SECONDS - length * seconds_per_character)
                 if end < count:
                     part_cost += _BREAK_COST[break_quality(words[end - 1], words[end])]
                 options.append((part_cost, [*cuts, end]))
@@ -444,7 +451,8 @@ def _fitting_parts(words: list[str]) -> list[list[str]]:
 
 
 def _share_span(cue: Cue, parts: list[list[str]]) -> list[Cue]:
-    """Cues for `parts` within `cue`'s span, timed in proportion to their characters."""
+    """Cues for `parts` within `cue`'s span, timed in proportion to their characters, each
+    given at least a second where the span has that much for every part."""
     texts = []
     for part in parts:
         layout = layout_lines(part)
@@ -456,16 +464,30 @@ def _share_span(cue: Cue, parts: list[list[str]]) -> list[Cue]:
     # two frames between the parts, unless the span is too short to spare them
     gap = min(round(CUE_GAP_SECONDS * 1000), span // (10 * (len(texts) - 1)))
     usable = span - gap * (len(texts) - 1)
-    total = sum(len(text) for text in texts)
+    durations = _at_least_a_second(usable, [len(text) for text in texts])
     shared: list[Cue] = []
-    position, characters_before = span_start, 0
-    for index, text in enumerate(texts):
-        characters_before += len(text)
-        end = (
-            span_end
-            if index == len(texts) - 1
-            else span_start + gap * index + round(usable * characters_before / total)
-        )
+    position = span_start
+    for index, (text, duration) in enumerate(zip(texts, durations, strict=True)):
+        end = span_end if index == len(texts) - 1 else position + duration
         shared.append(Cue(position / 1000, max(end, position) / 1000, text))
         position = max(end, position) + gap
     return shared
+
+
+def _at_least_a_second(usable_ms: int, lengths: list[int]) -> list[int]:
+    """`usable_ms` shared in proportion to `lengths`, then parts under a second raised to
+    one, the time taken from the others in proportion to what they have above a second."""
+    total = sum(lengths) or 1
+    durations = [usable_ms * length / total for length in lengths]
+    floor = MIN_CUE_SECONDS * 1000
+    if usable_ms < floor * len(lengths):
+        return [round(d) for d in durations]
+    short = [i for i, d in enumerate(durations) if d < floor]
+    missing = sum(floor - durations[i] for i in short)
+    spare = sum(d - floor for i, d in enumerate(durations) if i not in short)
+    if not short or spare <= 0:
+        return [round(d) for d in durations]
+    return [
+        round(floor if i in short else d - missing * (d - floor) / spare)
+        for i, d in enumerate(durations)
+    ]

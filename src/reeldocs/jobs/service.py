@@ -231,9 +231,7 @@ async def cancel_for_deleted_video(session: AsyncSession, video_id: uuid.UUID) -
         await _cancel(session, job, "Cancelled: the video was deleted")
 
 
-async def _get_for_update(
-    session: AsyncSession, actor: Actor, job_id: uuid.UUID
-) -> ProcessingJob:
+async def _get_for_update(session: AsyncSession, actor: Actor, job_id: uuid.UUID) -> ProcessingJob:
     """The job, locked, once the caller is known to be a writer of its team."""
     job = await get_in_team(session, actor, ProcessingJob, job_id, "job", write=True)
     await session.refresh(job, with_for_update=True)

@@ -5,10 +5,12 @@ A product name is a capitalised word, or a run of them ("Acme Uploader"), writte
 capital where an ordinary word would have none: inside a sentence of the transcript, or
 inside a line of on-screen text written in sentence case ("Try Acme Uploader today").
 Capitals tell nothing at the start of a sentence or of a line, nor anywhere in a
-title-cased heading ("Invite Your Team", "Welcome to Acme"), nor for words English always
-capitalises (I, days, months, languages). A run that starts a sentence keeps its first word
-only when that word is capitalised inside a sentence somewhere else: "Acme Uploader keeps
-your videos" alone gives "Uploader", and "Open Settings now" gives "Settings", not "Open".
+title-cased heading on screen ("Invite Your Team", "Welcome to Acme"), nor for words
+English always capitalises (I, days, months, languages). Speech is written in sentence
+case, so the same words said ("Welcome to Acme Docs.") do name "Acme Docs". A run that
+starts a sentence keeps its first word only when that word is capitalised inside a
+sentence somewhere else: "Acme Uploader keeps your videos" alone gives "Uploader", and
+"Open Settings now" gives "Settings", not "Open".
 A single word the video also uses in small letters ("click Save", then "save your work") is
 an ordinary word used as a label, and is left out: kept, it would stay untranslated at every
 sentence start too. Only text that has capitals at all tells that (a recogniser may write
@@ -101,8 +103,10 @@ def _words(text: str, *, lines_open: bool) -> list[_Word]:
         for sentence_start, sentence_end in _sentences(line):
             sentence = line[sentence_start:sentence_end]
             found = list(_WORD.finditer(sentence))
-            informative = _sentence_case(
-                [m.group(0) for m in found] if not lines_open else _line_words(line)
+            informative = (
+                _sentence_case(_line_words(line))
+                if lines_open
+                else not _every_word_capitalised([m.group(0) for m in found])
             )
             for index, match in enumerate(found):
                 start = offset + sentence_start + match.start()
@@ -148,6 +152,12 @@ def _sentence_case(words: list[str]) -> bool:
         for word in words[1:]
         if word[0].isalpha()
     )
+
+
+def _every_word_capitalised(words: list[str]) -> bool:
+    """Speech is written in sentence case: only a sentence whose every word, small ones
+    included, has a capital ("Welcome To The Show") tells nothing by its capitals."""
+    return all(word[0].isupper() for word in words if word[0].isalpha())
 
 
 def _is_capitalised(word: str) -> bool:

@@ -125,8 +125,10 @@ class GeminiProvider(GenerativeDocsProvider):
             mime_type=media.mime, display_name=media.video_path.name, http_options=options
         )
         # a path makes the SDK stream the file in chunks instead of reading it whole
-        return self._call(lambda: self._client.files.upload(file=media.video_path, config=config),
-                          "uploading the video")
+        return self._call(
+            lambda: self._client.files.upload(file=media.video_path, config=config),
+            "uploading the video",
+        )
 
     def _wait_until_active(self, uploaded: types.File, should_stop: StopCheck) -> types.File:
         deadline = time.monotonic() + self._timeouts.processing_seconds
@@ -134,7 +136,8 @@ class GeminiProvider(GenerativeDocsProvider):
         while True:
             current = self._with_retry(
                 lambda: self._call(
-                    lambda: self._client.files.get(name=name), "checking the uploaded video",
+                    lambda: self._client.files.get(name=name),
+                    "checking the uploaded video",
                     not_found="Gemini no longer has the uploaded video; try again.",
                 ),
                 should_stop,
@@ -163,7 +166,8 @@ class GeminiProvider(GenerativeDocsProvider):
         ask_language = media.source_language is None
         payload = self._generate(
             [video, understanding_prompt(media.duration, media.source_language)],
-            understanding_schema(ask_language), "understanding the video",
+            understanding_schema(ask_language),
+            "understanding the video",
             long_video=media.duration > _LONG_VIDEO_SECONDS,
         )
         try:
@@ -175,8 +179,9 @@ class GeminiProvider(GenerativeDocsProvider):
         try:
             self._client.files.delete(name=uploaded.name or "")
         except Exception:  # Gemini deletes files after 48 hours anyway
-            logger.warning("could not delete the uploaded video %s from Gemini", uploaded.name,
-                           exc_info=True)
+            logger.warning(
+                "could not delete the uploaded video %s from Gemini", uploaded.name, exc_info=True
+            )
 
     # generation
 

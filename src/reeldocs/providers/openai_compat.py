@@ -106,8 +106,7 @@ class OpenAICompatibleProvider(GenerativeDocsProvider):
             ) from error
         except httpx.TransportError as error:
             raise TransientProviderError(
-                f"Reeldocs lost its connection to the model server at {self.base_url} while "
-                f"{what}."
+                f"Reeldocs lost its connection to the model server at {self.base_url} while {what}."
             ) from error
         if response.status_code >= 400:
             raise self._http_error(response, what)

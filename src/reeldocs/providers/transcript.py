@@ -40,7 +40,9 @@ def tidy_sentence(text: str) -> str:
     if not text:
         return ""
     text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?…。！？" else text + "."
+    if text[-1] in ".!?…。！？":
+        return text
+    return text.rstrip(",;:-–— ") + "."
 
 
 def describe_scene(scenes: Sequence[Scene], start: float, end: float) -> str:
@@ -61,6 +63,10 @@ def describe_scene(scenes: Sequence[Scene], start: float, end: float) -> str:
     if len(on_screen) > 200:
         on_screen = on_screen[:199].rstrip() + "…"
     return f"{label}: {on_screen}" if on_screen else label
+
+
+def _middle(word: Word) -> float:
+    return (word.start + max(word.end, word.start)) / 2
 
 
 def ends_sentence(word: Word) -> bool:
@@ -98,8 +104,10 @@ def segment_spans(
     first = 0
     for index in range(1, len(words)):
         previous, word = words[index - 1], words[index]
-        crosses_cut = bisect.bisect_right(cut_times, previous.start) != bisect.bisect_right(
-            cut_times, word.start
+        # A word is on the screen shown at its middle: recognisers often start a word's
+        # time a few tenths early, which would leave "Finally," alone before a cut.
+        crosses_cut = bisect.bisect_right(cut_times, _middle(previous)) != bisect.bisect_right(
+            cut_times, _middle(word)
         )
         sentence_done = (
             ends_sentence(previous) and previous.end - words[first].start >= min_sentence_seconds

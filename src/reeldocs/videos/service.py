@@ -90,9 +90,7 @@ def codecs_of(info: VideoProbe) -> dict[str, Any]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def languages_ready(
-    session: AsyncSession, videos: list[Video]
-) -> dict[uuid.UUID, list[str]]:
+async def languages_ready(session: AsyncSession, videos: list[Video]) -> dict[uuid.UUID, list[str]]:
     ready: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
     with_docs = [video.id for video in videos if video.docs_run_id is not None]
     if with_docs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reeldocs.docs.references import video_reference
 from reeldocs.docs.subtitles import readable_word
@@ -73,14 +73,24 @@ class Part:
         return max(self.scene.end - self.scene.start, 0.0)
 
 
+# A sentence belongs to the scene on screen this long after its recognised start (or at
+# its middle, if shorter): recognisers often time a first word a few tenths early.
+SCENE_ANCHOR_SECONDS = 0.5
+
+
 def parts_of(sentences: list[Sentence], scenes: list[Scene]) -> list[Part]:
-    """Each sentence with the scene on screen when it starts (scenes in time order)."""
+    """Each sentence with the scene on screen as it starts (scenes in time order)."""
     parts = [Part(scene) for scene in scenes]
     for sentence in sentences:
+        anchor = min(sentence.start + SCENE_ANCHOR_SECONDS, (sentence.start + sentence.end) / 2)
         index = 0
         for candidate, part in enumerate(parts):
-            if part.scene.start <= sentence.start + 1e-6:
+            if part.scene.start <= anchor + 1e-6:
                 index = candidate
+        scene_start = parts[index].scene.start
+        if sentence.start < scene_start:
+            # its link opens on the scene it is told with, not the end of the one before
+            sentence = replace(sentence, start=scene_start)
         parts[index].sentences.append(sentence)
     return parts
 

@@ -102,11 +102,14 @@ def slide_article(group: list[Part], title: str, has_speech: bool) -> str:
         scene = part.scene
         if scene.screenshot:
             name = PurePosixPath(scene.screenshot).name
-            blocks.append(f"![Scene at {format_timestamp(scene.start)}](screenshots/{name})")
+            blocks.append(f"![{_alt_text(scene.title or title)}](screenshots/{name})")
         if new_lines:
             blocks.append(_markdown_list(new_lines, numbered, number))
             number += len(new_lines)
-        sentences = [s for s in part.sentences if s is not summary]
+        # what only says the title again is left out: the heading already says it
+        sentences = [
+            s for s in part.sentences if s is not summary and not _restates_title(s, title)
+        ]
         if sentences:
             blocks.extend(paragraphs(sentences))
         elif not has_speech:
@@ -128,10 +131,24 @@ def slide_article(group: list[Part], title: str, has_speech: bool) -> str:
     return "\n\n".join(blocks)
 
 
+def _alt_text(title: str) -> str:
+    """What the screenshot shows, for readers who cannot see it: the slide, by its title."""
+    return literal_markdown(title)
+
+
+def _restates_title(sentence: Sentence, title: str) -> bool:
+    """A short sentence with no word the title does not have ("Then invite your team.")."""
+    return sentence.word_count <= 8 and topic_words(sentence.text) <= topic_words(title)
+
+
 def _summary(group: list[Part], title: str) -> Sentence | None:
-    """The spoken sentence closest to the slide's title, else to its other lines."""
+    """The spoken sentence closest to the slide's title, else to its other lines; one that
+    only says the title again ("Welcome to Acme Docs.") tells the reader nothing new, so
+    another is taken when there is one."""
+    said = [s for part in group for s in part.sentences]
+    telling = [s for s in said if not _restates_title(s, title)]
     return summary_sentence(
-        [s for part in group for s in part.sentences],
+        telling or said,
         topic_words(title),
         topic_words(" ".join(part.scene.text for part in group if part.scene.title)),
     )
