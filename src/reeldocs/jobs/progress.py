@@ -72,8 +72,9 @@ class JobProgressReporter:
         """Report from a worker thread (speech recognition, media); raise Cancelled to stop it."""
         if self.stop_event.is_set():
             raise Cancelled()
+        gate = faults.holds_within(step, progress)
         with self._lock:
-            if time.monotonic() - self._last_write < self.MIN_INTERVAL:
+            if gate is None and time.monotonic() - self._last_write < self.MIN_INTERVAL:
                 return
             self._last_write = time.monotonic()
         future = asyncio.run_coroutine_threadsafe(self.update(step, message, progress), self.loop)
@@ -81,6 +82,8 @@ class JobProgressReporter:
             future.result(timeout=30)
         except JobStopped:
             raise Cancelled() from None
+        if gate is not None and faults.hold_thread(gate, self.stop_event):
+            raise Cancelled()
 
     def check(self) -> None:
         if self.stop_event.is_set():
