@@ -207,3 +207,74 @@ def test_outsiders_get_404_for_another_orgs_projects(team: Team) -> None:
         assert_error(attempt, 404, "NotFound")
     assert team.outsider.get("/api/projects").json() == []
     assert [p["name"] for p in team.owner.get("/api/projects").json()] == ["Secret"]
+
+
+def _at_once(*requests: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    """Send the requests from threads that start together; their answers, in order.
+    (Each request builds its headers first: the CSRF look-up is a request of its own.)"""
+    import threading
+
+    barrier = threading.Barrier(len(requests))
+    answers: list[httpx.Response | None] = [None] * len(requests)
+
+    def send(index: int) -> None:
+        request = requests[index]
+        barrier.wait()
+        answers[index] = request()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [answer for answer in answers if answer is not None]
+
+
+def _set_roles(db_url: str, org_id: str, roles: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        for user_id, role in roles.items():
+            conn.execute(
+                "INSERT INTO organization_members (org_id, user_id, role) VALUES (%s, %s, %s) "
+                "ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+                (org_id, user_id, role),
+            )
+
+
+@pytest.mark.parametrize("change", ["role", "remove"])
+def test_an_owner_demoted_while_changing_someone_gets_403_never_a_server_error(
+    make_user: Callable[..., httpx.Client], db_url: str, change: str
+) -> None:
+    """One owner demotes the other while that one changes (or removes) a third member: the
+    later of the two finds, once it holds the locks, that its caller is no longer an owner."""
+    first, second, third = make_user("owner-one"), make_user("owner-two"), make_user("editor")
+    org_id = org_id_of(first)
+    one, two, three = user_id_of(first), user_id_of(second), user_id_of(third)
+    outcomes: list[tuple[int, int]] = []
+    for _ in range(25):
+        _set_roles(db_url, org_id, {one: "owner", two: "owner", three: "editor"})
+        answers = _at_once(
+            lambda: first.patch(
+                f"/api/orgs/{org_id}/members/{two}",
+                json={"role": "editor"},
+                headers=csrf_headers(first),
+            ),
+            lambda: (
+                second.patch(
+                    f"/api/orgs/{org_id}/members/{three}",
+                    json={"role": "viewer"},
+                    headers=csrf_headers(second),
+                )
+                if change == "role"
+                else second.delete(
+                    f"/api/orgs/{org_id}/members/{three}", headers=csrf_headers(second)
+                )
+            ),
+        )
+        assert answers[0].status_code == 200, answers[0].text
+        assert answers[1].status_code in (200, 204, 403), answers[1].text
+        if answers[1].status_code == 403:
+            assert "owner" in answers[1].json()["detail"]
+        outcomes.append((answers[0].status_code, answers[1].status_code))
+    assert outcomes

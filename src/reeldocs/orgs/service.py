@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.auth.models import User
 from reeldocs.core.db import as_service
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, NotFound
+from reeldocs.core.errors import Conflict, Forbidden, NotFound
 from reeldocs.core.text import normalise_email
 from reeldocs.orgs.access import require_member, require_owner
 from reeldocs.orgs.models import Member, Organization
@@ -96,13 +96,30 @@ async def add_member(
     return MemberOut(user_id=user_id, email=normalise_email(email), role=role)
 
 
-async def _lock_owners(session: AsyncSession, org_id: uuid.UUID) -> list[uuid.UUID]:
+async def _lock_owners(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -> list[uuid.UUID]:
+    """The team's owners, locked until the transaction ends, once the caller is one of them.
+
+    The check comes after the lock: checked before, a caller demoted by another owner
+    while waiting for the lock would go on to change members as an owner no longer
+    (the database's policies then refuse the change, and the request would fail).
+    Locking in a fixed order keeps two owners acting at once from deadlocking.
+    """
+    role_before = await require_member(session, actor, org_id)
     rows = await session.execute(
         sa.select(Member.user_id)
         .where(Member.org_id == org_id, Member.role == "owner")
+        .order_by(Member.user_id)
         .with_for_update()
     )
-    return list(rows.scalars())
+    owners = list(rows.scalars())
+    if actor.user_id not in owners:
+        if role_before == "owner":
+            raise Forbidden(
+                "You are no longer an owner of this team (another owner changed your role "
+                "just now), so you cannot manage its members."
+            )
+        raise Forbidden("Only the team's owners can manage its members.")
+    return owners
 
 
 async def _member(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> Member:
@@ -119,8 +136,7 @@ async def _member(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) 
 async def change_role(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, user_id: uuid.UUID, role: str
 ) -> MemberOut:
-    await require_owner(session, actor, org_id)
-    owners = await _lock_owners(session, org_id)
+    owners = await _lock_owners(session, actor, org_id)
     member = await _member(session, org_id, user_id)
     if member.role == "owner" and role != "owner" and owners == [user_id]:
         raise Conflict("A team needs at least one owner: make someone else an owner first.")
@@ -133,8 +149,7 @@ async def change_role(
 async def remove_member(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
-    await require_owner(session, actor, org_id)
-    owners = await _lock_owners(session, org_id)
+    owners = await _lock_owners(session, actor, org_id)
     member = await _member(session, org_id, user_id)
     if member.role == "owner" and owners == [user_id]:
         raise Conflict("The last owner cannot leave a team: make someone else an owner first.")
