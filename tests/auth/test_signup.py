@@ -137,3 +137,33 @@ def test_two_signups_racing_for_one_address_make_one_account(base_url: str) -> N
 
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     assert_error(next(a for a in answers if a.status_code == 409), 409, "Conflict")
+
+
+# A right-to-left override, a zero-width space, a terminal escape and a bell: each hides or
+# reorders what others are shown.
+INVISIBLE = ["\u202e", "\u200b", "\x1b[31m", "\x07"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+def test_a_display_name_loses_invisible_characters(client: httpx.Client, character: str) -> None:
+    email = unique_email("named")
+    answer = client.post(
+        "/api/auth/signup",
+        json={"email": email, "password": PASSWORD, "name": f"Ada{character} Lovelace"},
+    )
+    assert answer.status_code == 201, answer.text
+    session = client.get("/api/auth/session").json()
+    assert session["name"] in ("Ada Lovelace", "Ada [31m Lovelace")
+    assert all(ch.isprintable() for ch in session["name"])
+    orgs = client.get("/api/orgs").json()
+    assert all(ch.isprintable() for org in orgs for ch in org["name"])
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+def test_an_email_address_with_invisible_characters_is_refused(
+    client: httpx.Client, character: str
+) -> None:
+    email = unique_email("hidden").replace("@", f"{character}@")
+    answer = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
+    detail = assert_error(answer, 422, "ValidationError")
+    assert "invisible formatting characters" in detail

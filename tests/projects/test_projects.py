@@ -124,3 +124,16 @@ def test_projects_created_at_once_with_one_name_all_get_their_own_slug(
     assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
     slugs = {a.json()["slug"] for a in answers}
     assert len(slugs) == 4 and "launch" in slugs
+
+
+def test_project_names_lose_control_and_invisible_characters(user: httpx.Client) -> None:
+    created = user.post("/api/projects", json={"name": "Pay\u202eroll\u200b \x1b[2J tour\x07"})
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "Pay roll [2J tour"
+    renamed = user.patch(
+        f"/api/projects/{created.json()['id']}", json={"name": "\u200bOnboarding\u2066"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Onboarding"
+    refused = user.post("/api/projects", json={"name": "\u200b\u202e"})
+    assert "name" in assert_error(refused, 422, "ValidationError")

@@ -28,7 +28,14 @@ from reeldocs.core.errors import (
     NotFound,
     TooManyRequests,
 )
-from reeldocs.core.text import EMAIL_RE, normalise_email, slugify
+from reeldocs.core.text import (
+    EMAIL_RE,
+    INVISIBLE_IN_EMAIL,
+    has_invisible_characters,
+    normalise_email,
+    printable,
+    slugify,
+)
 from reeldocs.orgs.models import Member, Organization
 
 MIN_PASSWORD_LENGTH = 8
@@ -44,6 +51,8 @@ class NewSession:
 
 def _check_credentials_shape(email: str, password: str) -> str:
     email = normalise_email(email)
+    if has_invisible_characters(email):
+        raise Invalid(INVISIBLE_IN_EMAIL)
     if not EMAIL_RE.match(email):
         raise Invalid("Enter a valid e-mail address, such as ada@example.com.")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -69,7 +78,7 @@ async def create_user(
     if (await session.execute(sa.select(User.id).where(User.email == email))).first():
         raise taken
     password_hash = await run_in_threadpool(security.hash_password, password)
-    display = (name or "").strip() or email.split("@")[0]
+    display = printable(name or "") or email.split("@")[0]
     user = User(email=email, name=display, password_hash=password_hash)
     try:
         session.add(user)
@@ -151,7 +160,7 @@ async def log_in(
 
 
 async def create_token(session: AsyncSession, actor: Actor, name: str) -> tuple[ApiToken, str]:
-    name = name.strip()
+    name = printable(name)
     if not name:
         raise Invalid("Give the token a name, so you can tell it apart from your other tokens.")
     token = security.new_token(security.API_TOKEN_PREFIX)
@@ -170,7 +179,11 @@ async def create_token_for_email(session: AsyncSession, email: str, name: str) -
     if user is None:
         raise NotFound(f"There is no user with the e-mail address {email}.")
     token = security.new_token(security.API_TOKEN_PREFIX)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=security.token_hash(token)))
+    session.add(
+        ApiToken(
+            user_id=user.id, name=printable(name) or "cli", token_hash=security.token_hash(token)
+        )
+    )
     await session.flush()
     return token
 

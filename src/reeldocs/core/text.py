@@ -17,3 +17,22 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+def printable(text: str) -> str:
+    """`text` as a person should see it: control characters, terminal escapes, direction
+    overrides and zero-width characters become spaces, and runs of space become one.
+    For names and titles shown to others, where an invisible character could hide or
+    reorder what is displayed (a name that reads right to left in a member list)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def has_invisible_characters(text: str) -> bool:
+    """True when `text` holds a control, formatting or other unprintable character."""
+    return not all(ch.isprintable() for ch in text)
+
+
+INVISIBLE_IN_EMAIL = (
+    "An e-mail address cannot contain control characters or invisible formatting "
+    "characters (such as zero-width spaces or right-to-left marks); type it again by hand."
+)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.auth.models import User
 from reeldocs.core.db import as_service
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, Forbidden, NotFound
-from reeldocs.core.text import normalise_email
+from reeldocs.core.errors import Conflict, Forbidden, Invalid, NotFound
+from reeldocs.core.text import INVISIBLE_IN_EMAIL, has_invisible_characters, normalise_email
 from reeldocs.orgs.access import require_member, require_owner
 from reeldocs.orgs.models import Member, Organization
 from reeldocs.orgs.schemas import MemberOut, OrgOut
@@ -81,6 +81,8 @@ async def add_member(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, email: str, role: str
 ) -> MemberOut:
     await require_owner(session, actor, org_id)
+    if has_invisible_characters(email.strip()):
+        raise Invalid(INVISIBLE_IN_EMAIL)
     user_id = await _user_id_by_email(session, email)
     if user_id is None:
         raise NotFound(

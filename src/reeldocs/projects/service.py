@@ -12,14 +12,14 @@ from reeldocs.core.db import insert_unique
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid
 from reeldocs.core.storage import Storage
-from reeldocs.core.text import slugify
+from reeldocs.core.text import printable, slugify
 from reeldocs.orgs import service as orgs
 from reeldocs.orgs.access import get_in_team, require_writer
 from reeldocs.projects.models import Project
 
 
 def _clean_name(name: str) -> str:
-    name = name.strip()
+    name = printable(name)
     if not name:
         raise Invalid("Give the project a name.")
     return name

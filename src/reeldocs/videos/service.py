@@ -24,6 +24,7 @@ from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
 from reeldocs.core.settings import Settings
 from reeldocs.core.storage import Storage
+from reeldocs.core.text import printable
 from reeldocs.docs.models import Article
 from reeldocs.media.errors import MediaError
 from reeldocs.media.probe import VideoProbe, probe
@@ -52,22 +53,17 @@ def source_key(video_id: uuid.UUID) -> str:
 # -- titles ----------------------------------------------------------------------------------
 
 
-def _printable(text: str) -> str:
-    # Control and direction-override characters become spaces; runs of space become one.
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-
-
 def title_from_file_name(file_name: str | None) -> str:
     """'C:\\Users\\me\\Team tour.final.mp4' -> 'Team tour.final'."""
     base = re.split(r"[\\/]", file_name or "")[-1]
     stem, dot, _extension = base.rpartition(".")
-    name = _printable(stem if dot and stem.strip(". ") else base)
+    name = printable(stem if dot and stem.strip(". ") else base)
     return name[:MAX_TITLE_LENGTH].rstrip() or UNTITLED
 
 
 def choose_title(title: str | None, file_name: str | None) -> str:
     if title is not None:
-        cleaned = _printable(title)
+        cleaned = printable(title)
         if len(cleaned) > MAX_TITLE_LENGTH:
             raise Invalid(f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer.")
         if cleaned:
