@@ -33,6 +33,22 @@ def test_wrong_method_is_a_json_405(anonymous: httpx.Client) -> None:
     answer = anonymous.put("/api/auth/login", json={})
 
     assert "PUT" in assert_error(answer, 405, "MethodNotAllowed")
+    assert answer.headers["allow"] == "POST"
+
+
+def test_405_names_every_method_the_address_takes(anonymous: httpx.Client) -> None:
+    # GET and POST /api/tokens are two routes; PUT is neither
+    answer = anonymous.put("/api/tokens", json={})
+
+    assert answer.status_code == 405
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_a_page_answering_405_says_which_methods_it_allows(anonymous: httpx.Client) -> None:
+    answer = anonymous.delete("/login")
+
+    assert answer.status_code == 405
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
 @pytest.mark.parametrize(
@@ -100,14 +116,17 @@ def test_values_the_database_cannot_store_are_a_422_not_a_500(
 ) -> None:
     nul_email = {"email": "a\u0000b@example.com", "password": "long enough password"}
 
-    attempts = [
-        anonymous.post("/api/auth/signup", json=nul_email),
-        anonymous.post("/api/auth/login", json=nul_email),
+    # an address with a control character is refused before it reaches the database
+    refused = anonymous.post("/api/auth/signup", json=nul_email)
+    assert "control characters" in assert_error(refused, 422, "ValidationError")
+    login = anonymous.post("/api/auth/login", json=nul_email)
+    assert "cannot be stored" in assert_error(login, 422, "ValidationError")
+    # names are cleaned instead: the NUL becomes a space
+    for answer in (
         user.post("/api/projects", json={"name": "before\u0000after"}),
         user.post("/api/tokens", json={"name": "before\u0000after"}),
-    ]
-
-    for attempt in attempts:
-        assert "cannot be stored" in assert_error(attempt, 422, "ValidationError")
+    ):
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["name"] == "before after"
     # The session that sent them is still fine.
     assert user.get("/api/projects").json() == []

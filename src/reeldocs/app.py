@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
@@ -41,12 +42,19 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.url.path == "/healthz"
 
 
-def error_response(request: Request, status: int, body: dict[str, Any]) -> Response:
+def error_response(
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     if _wants_json(request):
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
     from reeldocs.pages.rendering import render_error
 
-    return render_error(request, status, body["detail"])
+    response = render_error(request, status, body["detail"])
+    response.headers.update(headers or {})
+    return response
 
 
 def _validation_sentence(exc: RequestValidationError) -> str:
@@ -58,6 +66,20 @@ def _validation_sentence(exc: RequestValidationError) -> str:
         message = str(error.get("msg", "is not valid")).rstrip(".")
         problems.append(f"{where or 'the request'}: {message}")
     return "The request is not valid (" + "; ".join(problems) + ")."
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route at this address accepts: Starlette's own `Allow` names only
+    the first route it found (GET /login, not the POST /login beside it)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -94,7 +116,10 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "There is nothing at this address."
         elif exc.status_code == 405:
             detail = f"This address does not accept {request.method} requests."
-        return error_response(request, exc.status_code, {"error": kind, "detail": detail})
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return error_response(request, exc.status_code, {"error": kind, "detail": detail}, headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
