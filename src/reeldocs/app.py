@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -193,7 +194,9 @@ def create_app(
                         await worker
                 await app.state.engine.dispose()
 
-    app = FastAPI(
+    # The API reference at /docs serves Swagger UI's files from the installed package, not a
+    # CDN: it must work on a laptop with no network.
+    app = FastAPIOffline(
         title="Reeldocs",
         version="0.1.0",
         summary="Turn product and tutorial videos into documentation.",
