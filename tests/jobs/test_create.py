@@ -62,8 +62,9 @@ def test_process_answers_at_once_with_a_pending_job(
     [
         ([], "at least"),
         (["en", "en"], "once"),
-        (["xx"], "Primary languages available: en"),
-        (["en", "xx"], "Translation targets available"),
+        (["xx"], "writes them in English (en) and translates them from there. Pick English"),
+        (["es"], "Pick English (en) first, then Spanish (es) as a translation."),
+        (["en", "xx"], "cannot translate docs into xx (xx). It translates into "),
     ],
 )
 def test_languages_are_validated(

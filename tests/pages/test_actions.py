@@ -85,7 +85,7 @@ def test_project_card_follows_jobs_started_elsewhere_and_its_buttons_work(
         expect(fresh).to_have_count(1)
         jobs.append(fresh.get_attribute("data-job-id") or "")
         assert api.get(f"/api/jobs/{jobs[-1]}").json()["languages"] == ["en", "es"]
-        expect(fresh).to_contain_text("EN · ES")
+        expect(fresh).to_contain_text("English · Spanish")
 
         expect(page.locator(".video-item summary", has_text="Process")).to_have_count(0)
 
@@ -198,3 +198,42 @@ def test_upload_form_takes_a_dropped_file_and_shows_the_servers_refusal(
     assert sentence.endswith(".") and "video" in sentence.lower(), sentence
     expect(page.get_by_role("button", name="Upload & generate docs")).to_be_enabled()
     assert api.get(f"/api/projects/{project['id']}/jobs").json() == []
+
+
+def test_upload_form_offers_languages_by_name_and_refuses_a_translation_alone_before_uploading(
+    owner_api: tuple[httpx.Client, httpx.Client], open_context: Callable[..., BrowserContext]
+) -> None:
+    owner, api = owner_api
+    project = create_project(api, "Languages")
+    page = open_context(owner).new_page()
+    uploads: list[str] = []
+    page.on(
+        "request",
+        lambda request: uploads.append(request.url) if request.method == "POST" else None,
+    )
+    page.goto(f"/projects/{project['id']}/upload")
+    chips = page.locator("[data-language-chips] .chip")
+    offered = [o for o in api.get("/api/languages").json() if o["primary"] or o["translate"]]
+    # what the server accepts, the language docs are written in first, then by name
+    expected = [o["label"] for o in offered if o["primary"]] + sorted(
+        o["label"] for o in offered if not o["primary"]
+    )
+    assert [label.strip() for label in chips.locator("span:first-of-type").all_inner_texts()] == (
+        expected
+    )
+    assert "Spanish" in expected
+
+    page.locator("#video-file").set_input_files(
+        files=[{"name": "tour.mp4", "mimeType": "video/mp4", "buffer": b"\x00" * 2048}]
+    )
+    chips.filter(has_text="English").click()  # unticked: only Spanish stays
+    chips.filter(has_text="Spanish").click()
+    page.get_by_role("button", name="Upload & generate docs").click()
+    error = page.locator("[data-upload-error]")
+    expect(error).to_have_text(
+        "Docs are written in English and translated from there: tick English as well, and "
+        "the languages you picked become translations."
+    )
+    assert uploads == []  # nothing was sent
+    assert api.get(f"/api/projects/{project['id']}/videos").json() == []
+    screenshot(page, "upload-translation-alone")

@@ -1,7 +1,8 @@
 """Pages of a processed video: player, transcript, exports, safe Markdown, and layout.
 
-One video is processed through the API by a real worker (English and Spanish); the
-pages are then read in a real browser at laptop and phone widths.
+One video is processed through the API by a real worker (English, then Spanish and
+Catalan: Catalan's code sorts before English's, which pages must not follow); the pages
+are then read in a real browser at laptop and phone widths.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def processed(
     )
     project = create_project(api, "A project with a rather long name to test wrapping on phones")
     video = upload_video(api, project["id"], path, "Inviting your team to the workspace")
-    job = wait_for_job(api, process(api, video["id"], ["en", "es"]), timeout=120)
+    job = wait_for_job(api, process(api, video["id"], ["en", "es", "ca"]), timeout=120)
     assert job["status"] == "completed", job
     yield {"owner": owner, "api": api, "project": project, "video": video, "job": job}
     api.close()
@@ -59,9 +60,11 @@ def test_video_page_player_tracks_transcript_and_history(
     page = open_context(processed["owner"]).new_page()
     page.goto(f"/videos/{video_id}")
     tracks = page.locator("#player track")
-    assert tracks.evaluate_all("ts => ts.map(t => [t.srclang, t.label, t.kind])") == [
-        ["en", "English", "subtitles"],
-        ["es", "Spanish", "subtitles"],
+    # the primary language first and shown by default, then the others by name
+    assert tracks.evaluate_all("ts => ts.map(t => [t.srclang, t.label, t.kind, t.default])") == [
+        ["en", "English", "subtitles", True],
+        ["ca", "Catalan", "subtitles", False],
+        ["es", "Spanish", "subtitles", False],
     ]
     page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
     assert page.evaluate("document.getElementById('player').duration") == pytest.approx(7, abs=1)
@@ -97,7 +100,7 @@ def test_export_links_download_real_files(
     page = open_context(processed["owner"]).new_page()
     page.goto(f"/videos/{video_id}")
     hrefs = page.locator(".exports a").evaluate_all("links => links.map(a => a.href)")
-    assert len(hrefs) == 6  # Markdown, MDX, and VTT + SRT for each of two languages
+    assert len(hrefs) == 8  # Markdown, MDX, and VTT + SRT for each of three languages
     owner: httpx.Client = processed["owner"]
     for href in hrefs:
         answer = owner.get(href)

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound
+from reeldocs.core.languages import language_name, ordered_languages
 from reeldocs.core.storage import Storage
 from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.subtitles import Cue, to_srt, to_webvtt
-from reeldocs.providers.registry import language_name
 from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video, VideoSegment
 
@@ -161,12 +161,13 @@ def _cues(subtitle: Subtitle) -> list[Cue]:
 
 
 async def subtitle_languages(session: AsyncSession, video: Video) -> list[str]:
+    """The video's subtitle languages, its primary language first (the player's default)."""
     if video.docs_run_id is None:
         return []
     rows = await session.execute(
         sa.select(Subtitle.language).where(Subtitle.run_id == video.docs_run_id)
     )
-    return sorted(rows.scalars())
+    return ordered_languages(rows.scalars(), await _primary_language(session, video))
 
 
 def to_mdx(markdown: str) -> str:

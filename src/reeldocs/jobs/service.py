@@ -44,18 +44,37 @@ def validate_languages(settings: Settings, languages: list[str]) -> list[str]:
     primary = [o.code for o in options if o.primary]
     targets = [o.code for o in options if o.translate]
     if cleaned[0] not in primary:
+        also = (
+            f", then {_names(cleaned[:1])} as a translation"
+            if cleaned[0] in targets and len(primary) == 1
+            else ""
+        )
         raise Invalid(
-            f"Docs cannot be written in {language_name(cleaned[0])} ({cleaned[0]}) with the "
-            f"providers configured now. Primary languages available: {', '.join(primary)}."
+            f"This server cannot write docs in {_named(cleaned[0])}: it writes them in "
+            f"{_names(primary, 'or')} and translates them from there. Pick "
+            f"{_names(primary, 'or')} first{also}."
         )
     unavailable = [code for code in cleaned[1:] if code not in targets]
     if unavailable:
-        available = ", ".join(targets) or "none"
-        raise Invalid(
-            f"Reeldocs cannot translate into {', '.join(unavailable)} with the providers "
-            f"configured now. Translation targets available: {available}."
+        offered = (
+            f"It translates into {_names(targets)}." if targets else "It translates into none."
         )
+        raise Invalid(f"This server cannot translate docs into {_names(unavailable)}. {offered}")
     return cleaned
+
+
+def _named(code: str) -> str:
+    name = language_name(code)
+    return name if name != code else f"the language '{code}'"
+
+
+def _names(codes: list[str], last: str = "and") -> str:
+    """'English', 'English or Spanish', 'Catalan, English and Spanish' (with codes kept for
+    languages Reeldocs has no name for)."""
+    names = [f"{language_name(code)} ({code})" for code in codes]
+    if len(names) <= 1:
+        return names[0] if names else "none"
+    return f"{', '.join(names[:-1])} {last} {names[-1]}"
 
 
 def validate_source_language(settings: Settings, source_language: str | None) -> str | None:

@@ -90,6 +90,9 @@ def _build_templates() -> Jinja2Templates:
     env = templates.env
     env.globals["static_url"] = static_url
     env.globals["language_name"] = language_name
+    env.filters["language_names"] = lambda codes, separator=", ": separator.join(
+        language_name(code) for code in codes
+    )
     env.filters["duration"] = format_duration
     env.filters["size"] = format_size
     env.filters["when"] = format_when

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.core.languages import LANGUAGE_NAMES
 from reeldocs.glossary.models import GlossaryTerm
 from reeldocs.providers.base import Scene, Segment, Terminology
-from reeldocs.providers.registry import LANGUAGE_NAMES
 
 # Words a title-cased heading leaves in small letters.
 _MINOR_WORDS = frozenset(

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from reeldocs.core.languages import LANGUAGE_NAMES, language_name
 from reeldocs.docs.references import format_timestamp
 from reeldocs.providers.base import (
     NO_TERMS,
@@ -29,7 +30,6 @@ from reeldocs.providers.base import (
     TransientProviderError,
 )
 from reeldocs.providers.markdown_text import check_translation, translatable_runs
-from reeldocs.providers.registry import LANGUAGE_NAMES, language_name
 from reeldocs.providers.retry import RetryPolicy, StopCheck, call_with_retry
 from reeldocs.providers.terminology import missing_term, terms_to_name
 

@@ -6,45 +6,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
+from reeldocs.core.languages import language_name, ordered_languages
 from reeldocs.core.settings import Settings
 from reeldocs.providers.base import ProviderError, Translator, Understanding, Writer
-
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "ca": "Catalan",
-    "gl": "Galician",
-    "eo": "Esperanto",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "sv": "Swedish",
-    "pl": "Polish",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "zh": "Chinese",
-    "ar": "Arabic",
-    "hi": "Hindi",
-    "tr": "Turkish",
-    "da": "Danish",
-    "fi": "Finnish",
-    "no": "Norwegian",
-    "cs": "Czech",
-    "el": "Greek",
-    "he": "Hebrew",
-    "id": "Indonesian",
-    "vi": "Vietnamese",
-    "ro": "Romanian",
-    "hu": "Hungarian",
-}
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -99,9 +63,7 @@ class ProviderSet:
         if self.translator is not None:
             for source in primary:
                 targets.update(self.translator.targets(source))
-        codes = sorted(
-            primary | targets | heard, key=lambda c: (c != spoken[0] if spoken else True, c)
-        )
+        codes = ordered_languages(primary | targets | heard, spoken[0] if spoken else None)
         return [
             LanguageOption(
                 code, language_name(code), code in primary, code in targets, code in heard

@@ -58,9 +58,28 @@
     if (hidden) hidden.value = order.join(",");
     boxes.forEach(function (box) {
       var note = box.closest(".chip").querySelector(".chip-note");
-      if (note) note.textContent = order[0] === box.value ? "primary" : "";
+      if (note) note.textContent = order[0] === box.value && canLead(box.value) ? "primary" : "";
     });
     return order;
+  }
+
+  // What the server writes docs in, by name: what a chip that cannot lead needs beside it.
+  function primaryNames(fieldset) {
+    return Array.prototype.slice.call(fieldset.querySelectorAll(".chip[data-primary=true]"))
+      .map(function (chip) { return chip.querySelector("span").textContent.trim(); });
+  }
+
+  // A sentence when the ticked languages cannot make docs (none of them can be written
+  // directly), before anything is uploaded; null when they can.
+  function languagesProblem(fieldset, order) {
+    if (!order.length) return "Pick at least one language for the docs.";
+    var first = fieldset.querySelector("input[value='" + order[0] + "']");
+    if (first && first.closest(".chip").dataset.primary === "true") return null;
+    var names = primaryNames(fieldset);
+    var which = names.length > 1 ? names.slice(0, -1).join(", ") + " or " + names[names.length - 1] : names[0];
+    if (!which) return "This server cannot write docs in any of these languages.";
+    return "Docs are written in " + which + " and translated from there: tick " + which +
+      " as well, and the languages you picked become translations.";
   }
 
   document.addEventListener("change", function (event) {
@@ -73,7 +92,7 @@
     Array.prototype.forEach.call(sets, chipState);
   }
 
-  window.Reeldocs = { chipState: chipState, seek: seek };
+  window.Reeldocs = { chipState: chipState, languagesProblem: languagesProblem, seek: seek };
 
   // ---- errors from htmx actions: show the server's sentence ----
   function flash(message) {

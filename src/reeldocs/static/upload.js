@@ -144,7 +144,8 @@
     if (maxBytes && chosen.size > maxBytes) {
       return showError("This file is larger than the upload limit of " + megabytes(maxBytes) + ". Trim or compress the video.");
     }
-    if (!languages.length) return showError("Pick at least one language for the docs.");
+    var problem = window.Reeldocs.languagesProblem(chips, languages);
+    if (problem) return showError(problem);
     var source = form.querySelector("select[name=source_language]");
     submit.disabled = true;
     progressBox.hidden = false;

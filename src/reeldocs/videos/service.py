@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from reeldocs.core.db import act_as_user
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
+from reeldocs.core.languages import ordered_languages
 from reeldocs.core.settings import Settings
 from reeldocs.core.storage import Storage
 from reeldocs.core.text import printable
@@ -86,20 +87,46 @@ def codecs_of(info: VideoProbe) -> dict[str, Any]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def languages_ready(session: AsyncSession, videos: list[Video]) -> dict[uuid.UUID, list[str]]:
-    ready: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
-    with_docs = [video.id for video in videos if video.docs_run_id is not None]
-    if with_docs:
+async def primary_languages(
+    session: AsyncSession, videos: list[Video]
+) -> dict[uuid.UUID, str | None]:
+    """Each video's primary language: the one its current docs were written in (the first
+    language of the job that made them)."""
+    primary: dict[uuid.UUID, str | None] = {video.id: None for video in videos}
+    runs = {video.docs_run_id: video.id for video in videos if video.docs_run_id is not None}
+    if runs:
         rows = await session.execute(
-            sa.select(Article.video_id, Article.language)
-            .distinct()
-            .join(Video, sa.and_(Video.id == Article.video_id, Video.docs_run_id == Article.run_id))
-            .where(Article.video_id.in_(with_docs), Article.status == "published")
-            .order_by(Article.video_id, Article.language)
+            sa.text(
+                "SELECT DISTINCT ON (run_id) run_id, languages[1] FROM processing_jobs "
+                "WHERE run_id = ANY(:runs) AND status = 'completed' ORDER BY run_id, created_at"
+            ),
+            {"runs": list(runs)},
         )
-        for video_id, language in rows:
-            ready[video_id].append(language)
-    return ready
+        for run_id, language in rows:
+            primary[runs[run_id]] = language
+    return primary
+
+
+async def languages_ready(session: AsyncSession, videos: list[Video]) -> dict[uuid.UUID, list[str]]:
+    """The languages each video's docs are complete in: its primary language first, then
+    the others by name."""
+    found: dict[uuid.UUID, list[str]] = {video.id: [] for video in videos}
+    with_docs = [video for video in videos if video.docs_run_id is not None]
+    if not with_docs:
+        return found
+    rows = await session.execute(
+        sa.select(Article.video_id, Article.language)
+        .distinct()
+        .join(Video, sa.and_(Video.id == Article.video_id, Video.docs_run_id == Article.run_id))
+        .where(Article.video_id.in_([v.id for v in with_docs]), Article.status == "published")
+    )
+    for video_id, language in rows:
+        found[video_id].append(language)
+    primary = await primary_languages(session, with_docs)
+    return {
+        video_id: ordered_languages(codes, primary.get(video_id))
+        for video_id, codes in found.items()
+    }
 
 
 def _out(video: Video, languages_ready: list[str]) -> VideoOut:
