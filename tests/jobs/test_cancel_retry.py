@@ -103,6 +103,9 @@ def test_cancel_during_speech_recognition_then_retry_resumes(
 
     cancelled = api.get(f"/api/jobs/{job_id}").json()
     assert cancelled["status"] == "cancelled"
+    # a cancel is an expected end: the worker's log tells of it without a traceback
+    log = workers.logs[-1].read_text(errors="replace")
+    assert "never retrieved" not in log and "Traceback" not in log, log
     assert api.get(f"/api/videos/{video['id']}").json()["status"] == "uploaded"
     # nothing half-written looks complete: no published docs, no segments served
     assert api.get(f"/api/videos/{video['id']}/segments").json() == []

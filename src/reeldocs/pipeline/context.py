@@ -79,6 +79,14 @@ class RunContext:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
             self.reporter.stop_event.set()
+            # The thread ends by raising Cancelled (or whatever stopped it), which nobody
+            # awaits any more: take it, or asyncio logs it as never retrieved.
+            future.add_done_callback(_consume_outcome)
             with contextlib.suppress(BaseException):
                 await asyncio.wait([future], timeout=3)
             raise
+
+
+def _consume_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
