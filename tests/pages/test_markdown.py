@@ -11,7 +11,7 @@ VIDEO = uuid.UUID("6f1c1d3e-8d0b-4a47-9a55-0d4a7c1e2b3f")
 
 def test_references_become_links_that_seek_but_not_inside_code() -> None:
     html = render_article("Open it at [video:01:23], see `[video:00:05]`.", VIDEO)
-    assert f'<a href="/videos/{VIDEO}#t=83" data-seek="83" class="timestamp">▶ 01:23</a>' in html
+    assert f'<a href="/videos/{VIDEO}#t=83" data-seek="83" class="timestamp">▶ 1:23</a>' in html
     assert "<code>[video:00:05]</code>" in html
     past_an_hour = render_article("[video:1:02:03]", VIDEO)
     assert 'data-seek="3723"' in past_an_hour and "▶ 1:02:03" in past_an_hour

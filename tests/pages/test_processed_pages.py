@@ -8,6 +8,7 @@ are then read in a real browser at laptop and phone widths.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -91,6 +92,15 @@ def test_video_page_player_tracks_transcript_and_history(
     # A shared link with #t= opens the video at that moment.
     page.goto(f"/videos/{video_id}#t=5")
     page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 5) < 0.5")
+
+
+def test_moments_read_the_way_the_player_shows_them(
+    processed: dict[str, Any], open_context: Callable[..., BrowserContext]
+) -> None:
+    page = open_context(processed["owner"]).new_page()
+    page.goto(f"/videos/{processed['video']['id']}/docs")
+    labels = page.locator(".prose a.timestamp").all_inner_texts()
+    assert labels and all(re.fullmatch(r"▶ \d:\d\d", label.strip()) for label in labels), labels
 
 
 def test_export_links_download_real_files(

@@ -160,6 +160,9 @@ def test_job_card_polls_while_active_and_stops_with_286(
     card = owner.get(f"/projects/{project_id}/jobs/{job_id}/card", headers=HX)
     assert card.status_code == 200
     assert 'hx-trigger="every 2s"' in card.text and 'data-status="pending"' in card.text
+    # no worker has it yet: the card says so, and no step is "in progress"
+    assert 'data-step="uploading" data-state="queued"' in card.text
+    assert "waiting for a worker" in card.text and "in progress" not in card.text
     overview = owner.get(f"/projects/{project_id}/jobs/card", headers=HX)
     assert overview.status_code == 200 and 'data-polling="fast"' in overview.text
 

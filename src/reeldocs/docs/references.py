@@ -49,6 +49,15 @@ def format_timestamp(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def display_moment(seconds: float) -> str:
+    """A moment as pages show it, the way video players do: `M:SS`, `H:MM:SS` past an hour
+    (references in Markdown keep their `MM:SS`)."""
+    total = max(0, int(seconds)) if math.isfinite(seconds) else 0
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def video_reference(seconds: float) -> str:
     """The reference to write into Markdown for the moment `seconds`."""
     return f"[video:{format_timestamp(seconds)}]"

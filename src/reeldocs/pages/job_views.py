@@ -78,6 +78,7 @@ def job_steps(job: JobOut) -> list[StepView]:
     where = job.failed_step if job.status == "failed" and job.failed_step else job.step
     current = keys.index(where) if where in keys else 0
     current_state = {
+        "pending": "queued",  # no worker has taken it yet: nothing is in progress
         "failed": "failed",
         "cancelled": "stopped",
         "retried": "stopped",

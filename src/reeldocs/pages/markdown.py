@@ -17,7 +17,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from reeldocs.docs.references import VideoReference, format_timestamp, replace_video_references
+from reeldocs.docs.references import VideoReference, display_moment, replace_video_references
 
 _SEEK_HREF = re.compile(r"^/videos/[0-9a-f-]{36}#t=(\d+)$")
 _SCREENSHOT_SRC = re.compile(r"^screenshots/([A-Za-z0-9._-]{1,100})$")
@@ -57,7 +57,7 @@ _markdown = _build()
 
 def _reference_link(video_id: uuid.UUID) -> Callable[[VideoReference], str]:
     def link(reference: VideoReference) -> str:
-        label = format_timestamp(reference.seconds)
+        label = display_moment(reference.seconds)
         return f"[▶ {label}](/videos/{video_id}#t={reference.seconds})"
 
     return link

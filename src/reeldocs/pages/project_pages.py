@@ -221,4 +221,5 @@ async def process_video(
         raise NotFound("This video does not exist in this project.")
     if is_htmx(request):
         return await render_jobs_card(request, db, actor, project, role, seen_videos=None)
-    return RedirectResponse(f"/projects/{project.id}", status_code=303)
+    # without the page's script (or from the video's own page): on to the job's progress
+    return RedirectResponse(f"/projects/{project.id}/jobs/{job.id}", status_code=303)

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from reeldocs.core import security
 from reeldocs.core.deps import Actor
+from reeldocs.docs.references import display_moment
 from reeldocs.providers.registry import language_name
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -60,12 +61,7 @@ def static_url(name: str) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return "—" if seconds is None else display_moment(seconds)
 
 
 def format_size(size: int | None) -> str:

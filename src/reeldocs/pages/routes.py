@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
@@ -31,6 +31,16 @@ class CachedStaticFiles(StaticFiles):
 def install_pages(app: FastAPI) -> None:
     """Pages, their fragments and actions, and the static assets they load."""
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # Browsers ask for it on their own, from any page (the pages link the SVG itself).
+        return FileResponse(
+            STATIC_DIR / "favicon.svg",
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     # The project router goes first: its fixed paths (`/jobs/card`, `/jobs/watch`) must win
     # over the job page's `/jobs/{job_id}`.
     for module in (auth_pages, project_pages, job_pages, video_pages, settings_pages):

@@ -15,6 +15,7 @@ from reeldocs.docs import service as docs
 from reeldocs.jobs import service as jobs
 from reeldocs.orgs.access import require_member
 from reeldocs.orgs.models import WRITER_ROLES
+from reeldocs.pages.job_views import language_choices
 from reeldocs.pages.markdown import render_article
 from reeldocs.pages.project_pages import JOB_HELPERS
 from reeldocs.pages.rendering import render
@@ -23,6 +24,9 @@ from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video
 
 router = APIRouter(include_in_schema=False)
+
+# A video in these states may be (re)processed from its page.
+PROCESSABLE = ("uploaded", "ready", "failed")
 
 
 async def _video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) -> dict[str, Any]:
@@ -43,6 +47,8 @@ async def video_page(
     video_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
 ) -> Response:
     context = await _video_context(db, actor, video_id)
+    if context["can_write"] and context["video"].status in PROCESSABLE:
+        context["language_options"] = await language_choices(request.app.state.settings)
     context["segments"] = await docs.segments(db, actor, video_id)
     context["history"] = await jobs.video_job_history(db, actor, video_id)
     context.update(JOB_HELPERS)
