@@ -43,10 +43,11 @@ def cli_env(db_urls: DatabaseUrls) -> dict[str, str]:
 def reeldocs(
     cli_env: dict[str, str], base_url: str
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "reeldocs.cli", *args],
             env=cli_env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=CLI_TIMEOUT_SECONDS,
@@ -61,7 +62,8 @@ def test_users_create_then_log_in_over_the_api(
 ) -> None:
     email = unique_email("cli")
 
-    created = reeldocs("users", "create", "--email", email, "--password", PASSWORD)
+    # the password comes on standard input, never on the command line
+    created = reeldocs("users", "create", "--email", email, "--password-stdin", stdin=PASSWORD)
 
     assert created.returncode == 0, created.stderr
     user_id = created.stdout.strip()
@@ -71,6 +73,40 @@ def test_users_create_then_log_in_over_the_api(
         assert login.json()["user_id"] == user_id
         [org] = client.get("/api/orgs").json()
         assert org["role"] == "owner"
+
+
+def test_users_create_hides_the_password_flag_and_set_password_resets_it(
+    reeldocs: Callable[..., subprocess.CompletedProcess[str]], base_url: str
+) -> None:
+    help_text = reeldocs("users", "create", "--help").stdout
+    assert "--password-stdin" in help_text and "--password " not in help_text
+    email = unique_email("reset")
+    assert reeldocs("users", "create", "--email", email, "--password-stdin", stdin=PASSWORD)
+    with httpx.Client(base_url=base_url, timeout=60) as before:
+        login = before.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+
+        reset = reeldocs(
+            "users", "set-password", "--email", email, "--password-stdin", stdin="a new secret!"
+        )
+
+        assert reset.returncode == 0, reset.stderr
+        assert "sessions have ended" in reset.stdout
+        assert before.get("/api/auth/session").status_code == 401  # that session ended
+    with httpx.Client(base_url=base_url, timeout=60) as after:
+        old = after.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert old.status_code == 401
+        new = after.post("/api/auth/login", json={"email": email, "password": "a new secret!"})
+        assert new.status_code == 200, new.text
+    unknown = reeldocs(
+        "users",
+        "set-password",
+        "--email",
+        unique_email("nobody"),
+        "--password-stdin",
+        stdin="whatever it is",
+    )
+    assert unknown.returncode == 1 and "There is no user" in unknown.stderr
 
 
 def test_tokens_create_prints_the_token_alone_and_it_works(

@@ -209,6 +209,7 @@ def create_app(
     from reeldocs.docs.routes import router as docs_router
     from reeldocs.glossary.routes import router as glossary_router
     from reeldocs.jobs.routes import router as jobs_router
+    from reeldocs.orgs.routes import invitations_router
     from reeldocs.orgs.routes import router as orgs_router
     from reeldocs.pages.routes import install_pages
     from reeldocs.projects.routes import router as projects_router
@@ -217,6 +218,7 @@ def create_app(
     for router in (
         auth_router,
         orgs_router,
+        invitations_router,
         projects_router,
         glossary_router,
         videos_router,

@@ -25,3 +25,14 @@ def csrf_headers(client: httpx.Client) -> dict[str, str]:
     answer = client.get("/api/auth/session")
     assert answer.status_code == 200, answer.text
     return {"X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+def join_team(owner: httpx.Client, org_id: str, member: httpx.Client, role: str) -> None:
+    """`member` becomes `role` in the owner's team: the owner invites, the member accepts."""
+    invited = owner.post(
+        f"/api/orgs/{org_id}/members", json={"email": email_of(member), "role": role}
+    )
+    assert invited.status_code == 201, invited.text
+    accepted = member.post(f"/api/invitations/{invited.json()['invitation_id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"org_id": org_id, "role": role}

@@ -39,6 +39,7 @@ APP_TABLES = {
     "subtitles",
     "screenshots",
     "glossary_terms",
+    "invitations",
 }
 QUEUE_TABLES = {
     "procrastinate_jobs",

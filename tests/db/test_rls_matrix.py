@@ -55,7 +55,10 @@ CONTENT_TABLES = (
     "screenshots",
     "glossary_terms",
 )
-ORG_TABLES = ("organizations", "organization_members", *CONTENT_TABLES)
+# Each organisation has one pending invitation, addressed to someone outside it: owners
+# manage them, the addressee sees and declines theirs, nobody else sees them.
+INVITATION_ADDRESSEE = {"A": "outsider", "B": "viewerA"}
+ORG_TABLES = ("organizations", "organization_members", *CONTENT_TABLES, "invitations")
 TABLES = (*ORG_TABLES, "users", "api_tokens")
 OPERATIONS = ("select", "insert", "update", "delete")
 
@@ -73,6 +76,7 @@ UPDATED_COLUMN = {
     "subtitles": "language",
     "screenshots": "name",
     "glossary_terms": "term",
+    "invitations": "role",
     "users": "name",
     "api_tokens": "name",
 }
@@ -119,6 +123,10 @@ INSERT_SQL = {
     "glossary_terms": (
         "INSERT INTO glossary_terms (org_id, project_id, term, translations) "
         """VALUES (%(org)s, %(project)s, %(slug)s, '{"es": "nuevo"}')"""
+    ),
+    "invitations": (
+        "INSERT INTO invitations (org_id, email, role) "
+        "VALUES (%(org)s, %(slug)s || '@example.com', 'viewer')"
     ),
     "users": "INSERT INTO users (email, password_hash) VALUES (%(email)s, 'x')",
     "api_tokens": (
@@ -183,11 +191,13 @@ def may(role: str | None, table: str, operation: str) -> bool:
     """The rules the policies must implement, for org-scoped tables."""
     if role is None:
         return False
+    if table == "invitations":  # owners manage them (addressees: see _addressee)
+        return role == "owner"
     if operation == "select":
         return True
     if table == "organizations":
         return operation != "insert" and role == "owner"
-    if table == "organization_members":
+    if table in ("organization_members", "invitations"):
         return role == "owner"
     return role in ("owner", "editor")
 
@@ -209,8 +219,18 @@ def expected_rows(tenancy: Tenancy, actor: str, table: str, operation: str) -> s
     if table == "api_tokens":
         return {str(tenancy.tokens[actor])}
     return set().union(
-        *(tenancy.keys(table, org) for org in ORGS if may(role_in(actor, org), table, operation))
+        *(
+            tenancy.keys(table, org)
+            for org in ORGS
+            if may(role_in(actor, org), table, operation)
+            or (table == "invitations" and _addressee(actor, org, operation))
+        )
     )
+
+
+def _addressee(actor: str, org: str, operation: str) -> bool:
+    """The invited person reads and declines (deletes) their own invitation."""
+    return INVITATION_ADDRESSEE[org] == actor and operation in ("select", "delete")
 
 
 def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
@@ -290,6 +310,13 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             "INSERT INTO organization_members (org_id, user_id, role) VALUES (%s, %s, %s)",
             (tenancy.orgs[org], tenancy.users[user], role),
         )
+    for org, addressee in INVITATION_ADDRESSEE.items():
+        tenancy.rows[org]["invitations"] = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO invitations (id, org_id, email, role) "
+            "SELECT %s, %s, email, 'editor' FROM users WHERE id = %s",
+            (tenancy.rows[org]["invitations"], tenancy.orgs[org], tenancy.users[addressee]),
+        )
     return tenancy
 
 
@@ -328,6 +355,8 @@ def _check_select(conn: psycopg.Connection, tenancy: Tenancy, actor: str, table:
             row[0] for row in conn.execute(f"SELECT DISTINCT {org_column} FROM {table}")
         }
         member_of = {tenancy.orgs[org] for org in ORGS if role_in(actor, org)}
+        if table == "invitations":
+            member_of |= {tenancy.orgs[o] for o in ORGS if INVITATION_ADDRESSEE[o] == actor}
         assert visible_orgs <= member_of
 
 

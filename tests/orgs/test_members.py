@@ -39,9 +39,16 @@ def team(make_user: Callable[..., httpx.Client], outsider: httpx.Client) -> Team
 
 
 def add(team: Team, who: httpx.Client, role: str) -> httpx.Response:
-    return team.owner.post(
-        f"/api/orgs/{team.org_id}/members", json={"email": email_of(who), "role": role}
-    )
+    """The owner invites `who`, who accepts: the owner's answer (the invitation)."""
+    invited = invite(team, email_of(who), role)
+    if invited.status_code == 201:
+        accepted = who.post(f"/api/invitations/{invited.json()['invitation_id']}/accept", json={})
+        assert accepted.status_code == 200, accepted.text
+    return invited
+
+
+def invite(team: Team, email: str, role: str) -> httpx.Response:
+    return team.owner.post(f"/api/orgs/{team.org_id}/members", json={"email": email, "role": role})
 
 
 def roles_of(client: httpx.Client) -> dict[str, str]:
@@ -50,18 +57,30 @@ def roles_of(client: httpx.Client) -> dict[str, str]:
     return {org["id"]: org["role"] for org in answer.json()}
 
 
-def test_owner_adds_changes_and_removes_a_member(team: Team) -> None:
-    added = team.owner.post(
-        f"/api/orgs/{team.org_id}/members",
-        json={"email": email_of(team.member).upper(), "role": "editor"},
-    )
+def test_owner_invites_the_member_accepts_then_changes_and_removes(team: Team) -> None:
+    invited = invite(team, email_of(team.member).upper(), "editor")
 
-    assert added.status_code == 201, added.text
-    assert added.json() == {
-        "user_id": user_id_of(team.member),
-        "email": email_of(team.member),
-        "role": "editor",
-    }
+    assert invited.status_code == 201, invited.text
+    invitation = invited.json()
+    assert set(invitation) == {"invitation_id", "email", "role", "status"}
+    assert invitation["email"] == email_of(team.member)
+    assert (invitation["role"], invitation["status"]) == ("editor", "pending")
+    # nothing changes until the person accepts
+    assert team.org_id not in roles_of(team.member)
+    pending = team.owner.get(f"/api/orgs/{team.org_id}/invitations").json()
+    assert [(i["id"], i["email"], i["role"]) for i in pending] == [
+        (invitation["invitation_id"], email_of(team.member), "editor")
+    ]
+    received = team.member.get("/api/invitations").json()
+    assert len(received) == 1 and received[0]["id"] == invitation["invitation_id"]
+    assert received[0]["org_id"] == team.org_id and received[0]["role"] == "editor"
+    assert received[0]["org_name"] and received[0]["invited_by"]
+
+    accepted = team.member.post(f"/api/invitations/{invitation['invitation_id']}/accept", json={})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"org_id": team.org_id, "role": "editor"}
+    assert team.member.get("/api/invitations").json() == []
+    assert team.owner.get(f"/api/orgs/{team.org_id}/invitations").json() == []
     assert roles_of(team.member) == {org_id_of(team.member): "owner", team.org_id: "editor"}
     members = team.member.get(f"/api/orgs/{team.org_id}/members").json()
     assert {(m["email"], m["role"]) for m in members} == {
@@ -85,18 +104,57 @@ def test_owner_adds_changes_and_removes_a_member(team: Team) -> None:
     assert_error(team.member.get(f"/api/orgs/{team.org_id}/members"), 404, "NotFound")
 
 
-def test_adding_refuses_unknown_addresses_duplicates_and_made_up_roles(team: Team) -> None:
-    ghost = team.owner.post(
-        f"/api/orgs/{team.org_id}/members", json={"email": unique_email("ghost"), "role": "viewer"}
+def test_any_address_can_be_invited_and_nothing_tells_whether_it_has_an_account(
+    team: Team,
+) -> None:
+    ghost = invite(team, unique_email("ghost"), "viewer")
+    known = invite(team, email_of(team.outsider), "viewer")
+    # the same answer, whether the address has an account or not
+    assert ghost.status_code == known.status_code == 201
+    assert set(ghost.json()) == set(known.json()) == {"invitation_id", "email", "role", "status"}
+    # inviting the same address again changes the pending invitation's role
+    again = invite(team, email_of(team.outsider), "editor")
+    assert again.json()["invitation_id"] == known.json()["invitation_id"]
+    pending = {
+        i["email"]: i["role"] for i in team.owner.get(f"/api/orgs/{team.org_id}/invitations").json()
+    }
+    assert pending[email_of(team.outsider)] == "editor"
+
+
+def test_inviting_refuses_members_bad_addresses_and_made_up_roles(team: Team) -> None:
+    assert_error(invite(team, email_of(team.member), "admin"), 422, "ValidationError")
+    assert "valid e-mail" in assert_error(
+        invite(team, "not-an-address", "viewer"), 422, "ValidationError"
     )
-    assert "sign up" in assert_error(ghost, 404, "NotFound")
-    assert_error(add(team, team.member, "admin"), 422, "ValidationError")
 
     assert add(team, team.member, "viewer").status_code == 201
-    again = add(team, team.member, "editor")
+    again = invite(team, email_of(team.member), "editor")
 
     assert "already a member" in assert_error(again, 409, "Conflict")
     assert roles_of(team.member)[team.org_id] == "viewer"
+
+
+def test_an_invitation_is_declined_revoked_and_only_its_addressee_answers_it(
+    team: Team,
+) -> None:
+    first = invite(team, email_of(team.member), "editor").json()["invitation_id"]
+    # someone else cannot accept or decline it: for them it does not exist
+    for answer in ("accept", "decline"):
+        refused = team.outsider.post(f"/api/invitations/{first}/{answer}", json={})
+        assert_error(refused, 404, "NotFound")
+    declined = team.member.post(f"/api/invitations/{first}/decline", json={})
+    assert declined.status_code == 204
+    assert team.org_id not in roles_of(team.member)
+    assert_error(team.member.post(f"/api/invitations/{first}/accept", json={}), 404, "NotFound")
+
+    second = invite(team, email_of(team.member), "viewer").json()["invitation_id"]
+    revoked = team.owner.delete(
+        f"/api/orgs/{team.org_id}/invitations/{second}", headers=csrf_headers(team.owner)
+    )
+    assert revoked.status_code == 204
+    assert team.member.get("/api/invitations").json() == []
+    assert_error(team.member.post(f"/api/invitations/{second}/accept", json={}), 404, "NotFound")
+    assert team.org_id not in roles_of(team.member)
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])

@@ -16,6 +16,7 @@ from support.api import bearer_client, create_project, process, upload_video
 from support.media_factory import make_slide_video
 
 from reeldocs.core.settings import Settings
+from tests.auth.accounts import join_team, org_id_of
 from tests.pages.conftest import csrf_header, screenshot
 
 
@@ -27,11 +28,7 @@ def team(
     viewer = make_module_user("viewer")
     outsider = make_module_user("outsider")
     api = bearer_client(owner)
-    added = api.post(
-        f"/api/orgs/{owner.org_id}/members",  # type: ignore[attr-defined]
-        json={"email": viewer.email, "role": "viewer"},  # type: ignore[attr-defined]
-    )
-    assert added.status_code == 201, added.text
+    join_team(api, org_id_of(owner), viewer, "viewer")
     clip = make_slide_video(tmp_path_factory.mktemp("media") / "clip.mp4", ["One"], 1.0)
     project = create_project(api, "Shared handbook")
     stopped_video = upload_video(api, project["id"], clip, "Stopped clip")

@@ -118,7 +118,22 @@ def test_settings_members_and_tokens(
 
     page.get_by_label("E-mail address").fill(colleague.email)  # type: ignore[attr-defined]
     page.locator("form[action$='/members'] select[name=role]").select_option("viewer")
-    page.get_by_role("button", name="Add member").click()
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator(".alert-success")).to_contain_text("they join when they accept")
+    invited = page.locator(f".pending-invitations [data-email='{colleague.email}']")  # type: ignore[attr-defined]
+    expect(invited).to_contain_text("as viewer")
+    expect(members).to_have_count(1)  # not a member until they accept
+
+    # The colleague, signed in, finds the invitation on their settings page and accepts it.
+    theirs = open_context(colleague).new_page()
+    theirs.goto("/settings")
+    received = theirs.locator(".invitations-received .invitation")
+    expect(received).to_contain_text("as viewer")
+    screenshot(theirs, "actions-settings-invitation")
+    received.get_by_role("button", name="Accept").click()
+    expect(theirs.locator(".invitations-received")).to_have_count(0)
+    page.goto("/settings")
+    expect(page.locator(".pending-invitations")).to_have_count(0)
     added = page.locator(f".member[data-email='{colleague.email}']")  # type: ignore[attr-defined]
     expect(added).to_be_visible()
     expect(added.locator("select")).to_have_value("viewer")

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.auth.accounts import email_of, org_id_of
+from tests.auth.accounts import join_team, org_id_of
 from tests.auth.expect import assert_error
 
 
@@ -31,10 +31,7 @@ def team(make_module_user: Callable[..., httpx.Client]) -> Team:
         make_module_user("glossary-outsider"),
     )
     for member, role in ((team.editor, "editor"), (team.viewer, "viewer")):
-        added = owner.post(
-            f"/api/orgs/{org_id_of(owner)}/members", json={"email": email_of(member), "role": role}
-        )
-        assert added.status_code == 201, added.text
+        join_team(owner, org_id_of(owner), member, role)
     return team
 
 

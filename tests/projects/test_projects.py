@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.auth.accounts import csrf_headers, email_of, org_id_of
+from tests.auth.accounts import csrf_headers, join_team, org_id_of
 from tests.auth.expect import assert_error
 
 
@@ -69,10 +69,7 @@ def test_an_editor_creates_projects_in_a_team_by_org_id(
 ) -> None:
     owner, editor = make_user("owner"), make_user("editor")
     team = org_id_of(owner)
-    added = owner.post(
-        f"/api/orgs/{team}/members", json={"email": email_of(editor), "role": "editor"}
-    )
-    assert added.status_code == 201
+    join_team(owner, team, editor, "editor")
 
     created = editor.post("/api/projects", json={"name": "Release notes", "org_id": team})
 

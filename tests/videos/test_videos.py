@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reeldocs.core.settings import Settings
+from tests.auth.accounts import join_team, org_id_of
 from tests.videos.conftest import VIDEO_SECONDS
 from tests.videos.helpers import (
     csrf_headers,
@@ -245,11 +246,7 @@ def test_viewers_may_watch_but_not_change_and_other_teams_see_nothing(
     project_id = new_project(owner)
     content = sample_video.read_bytes()
     video = upload(owner, project_id, content, "tour.mp4").json()
-    added = owner.post(
-        f"/api/orgs/{owner.org_id}/members",  # type: ignore[attr-defined]
-        json={"email": viewer.email, "role": "viewer"},  # type: ignore[attr-defined]
-    )
-    assert added.status_code == 201, added.text
+    join_team(owner, org_id_of(owner), viewer, "viewer")
 
     assert [v["id"] for v in viewer.get(f"/api/projects/{project_id}/videos").json()] == [
         video["id"]

@@ -8,6 +8,7 @@ from reeldocs.auth import service
 from reeldocs.auth.schemas import (
     LoginIn,
     LoginOut,
+    PasswordChangeIn,
     SessionOut,
     SignupIn,
     SignupOut,
@@ -76,6 +77,15 @@ async def logout(request: Request, actor: OptionalActor, db: DbSession) -> Respo
     response = Response(status_code=204)
     response.delete_cookie(security.SESSION_COOKIE, path="/")
     return response
+
+
+@router.post("/auth/password", status_code=204)
+async def change_password(body: PasswordChangeIn, actor: CurrentActor, db: DbSession) -> Response:
+    """A new password, given the current one; every other session of the user ends."""
+    await service.change_password(
+        db, actor, current_password=body.current_password, new_password=body.new_password
+    )
+    return Response(status_code=204)
 
 
 @router.get("/auth/session", response_model=SessionOut)

@@ -49,3 +49,8 @@ class TokenOut(BaseModel):
     name: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)

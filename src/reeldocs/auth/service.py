@@ -159,6 +159,55 @@ async def log_in(
     return await start_session(session, row.id)
 
 
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+async def _set_password(
+    session: AsyncSession, user_id: uuid.UUID, password: str, keep_session: str | None
+) -> None:
+    """Store a new password hash and end the user's sessions but `keep_session`."""
+    password_hash = await run_in_threadpool(security.hash_password, password)
+    # Password hashes and sessions are the auth layer's own, out of the user role's reach.
+    async with as_service(session):
+        await session.execute(
+            sa.update(User).where(User.id == user_id).values(password_hash=password_hash)
+        )
+        await session.execute(
+            sa.text(
+                "DELETE FROM user_sessions WHERE user_id = :u AND token_hash IS DISTINCT FROM :keep"
+            ),
+            {"u": user_id, "keep": security.token_hash(keep_session) if keep_session else None},
+        )
+
+
+async def change_password(
+    session: AsyncSession, actor: Actor, *, current_password: str, new_password: str
+) -> None:
+    """The user's new password, once they proved they know the current one; every other
+    session of theirs ends (a stolen session must not outlive the change)."""
+    _check_new_password(new_password)
+    async with as_service(session):
+        stored = (
+            await session.execute(sa.select(User.password_hash).where(User.id == actor.user_id))
+        ).scalar_one()
+    if not await run_in_threadpool(security.verify_password, stored, current_password):
+        raise Forbidden("The current password is not right, so the password was not changed.")
+    await _set_password(session, actor.user_id, new_password, actor.session_token)
+
+
+async def set_password_for_email(session: AsyncSession, email: str, password: str) -> None:
+    """The CLI's way in (an operator resetting a password): runs as the service role."""
+    _check_new_password(password)
+    user_id = (
+        await session.execute(sa.select(User.id).where(User.email == normalise_email(email)))
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"There is no user with the e-mail address {email}.")
+    await _set_password(session, user_id, password, None)
+
+
 async def create_token(session: AsyncSession, actor: Actor, name: str) -> tuple[ApiToken, str]:
     name = printable(name)
     if not name:

@@ -35,3 +35,21 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )
+
+
+class Invitation(Base):
+    """An owner's invitation of an e-mail address into a team, pending until the person
+    accepts (they become a member), declines, or an owner revokes it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=sa.func.gen_random_uuid()
+    )
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organizations.id"))
+    email: Mapped[str]
+    role: Mapped[str]
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.auth.models import User
-from reeldocs.core.db import as_service
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, Forbidden, Invalid, NotFound
-from reeldocs.core.text import INVISIBLE_IN_EMAIL, has_invisible_characters, normalise_email
-from reeldocs.orgs.access import require_member, require_owner
+from reeldocs.core.errors import Conflict, Forbidden, NotFound
+from reeldocs.core.text import normalise_email
+from reeldocs.orgs.access import require_member
 from reeldocs.orgs.models import Member, Organization
 from reeldocs.orgs.schemas import MemberOut, OrgOut
 
@@ -66,36 +64,6 @@ async def list_members(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -
         .order_by(User.email)
     )
     return [MemberOut(user_id=r.user_id, email=r.email, role=r.role) for r in rows]
-
-
-async def _user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
-    # Users outside the caller's teams are invisible to them; the lookup by exact
-    # address is the one thing the service role answers on their behalf.
-    async with as_service(session):
-        return (
-            await session.execute(sa.select(User.id).where(User.email == normalise_email(email)))
-        ).scalar_one_or_none()
-
-
-async def add_member(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, email: str, role: str
-) -> MemberOut:
-    await require_owner(session, actor, org_id)
-    if has_invisible_characters(email.strip()):
-        raise Invalid(INVISIBLE_IN_EMAIL)
-    user_id = await _user_id_by_email(session, email)
-    if user_id is None:
-        raise NotFound(
-            f"There is no Reeldocs account for {email}: ask them to sign up first, then add them."
-        )
-    try:
-        async with session.begin_nested():
-            session.add(Member(org_id=org_id, user_id=user_id, role=role))
-    except IntegrityError:
-        raise Conflict(
-            f"That person ({email}) is already a member of this team: change their role instead."
-        ) from None
-    return MemberOut(user_id=user_id, email=normalise_email(email), role=role)
 
 
 async def _lock_owners(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -> list[uuid.UUID]:

@@ -1,4 +1,5 @@
-"""Settings: a team's members (owners manage them) and the user's API tokens."""
+"""Settings: a team's members and invitations (owners manage them), the invitations the
+user received, their password and their API tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.auth import service as auth
 from reeldocs.core.deps import Actor, CurrentActor, DbSession
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError
+from reeldocs.orgs import invitations
 from reeldocs.orgs import service as orgs
 from reeldocs.orgs.models import ROLES
 from reeldocs.pages.rendering import render
@@ -50,6 +52,7 @@ async def _settings_page(
         raise NotFound("This team does not exist, or you are not a member of it.")
     team = team or (teams[0] if teams else None)
     members = await orgs.list_members(db, actor, team.id) if team else []
+    is_owner = team is not None and team.role == "owner"
     return render(
         request,
         "pages/settings.html",
@@ -57,7 +60,13 @@ async def _settings_page(
             "teams": teams,
             "team": team,
             "members": members,
-            "is_owner": team is not None and team.role == "owner",
+            "is_owner": is_owner,
+            "pending": (
+                await invitations.team_invitations(db, actor, team.id)
+                if team is not None and is_owner
+                else []
+            ),
+            "received": await invitations.received(db, actor),
             "roles": ROLES,
             "tokens": await auth.list_tokens(db, actor),
             "error": error,
@@ -93,7 +102,7 @@ async def _refused(
 
 
 @router.post("/settings/teams/{org_id}/members")
-async def add_member(
+async def invite_member(
     org_id: uuid.UUID,
     request: Request,
     actor: CurrentActor,
@@ -102,10 +111,79 @@ async def add_member(
     role: Annotated[str, Form()] = "viewer",
 ) -> Response:
     try:
-        await orgs.add_member(db, actor, org_id, email.strip(), _role(role))
+        sent = await invitations.invite(db, actor, org_id, email=email, role=_role(role))
+    except ReeldocsError as error:
+        return await _refused(request, db, actor, org_id, error)
+    return await _settings_page(
+        request,
+        db,
+        actor,
+        org_id,
+        notice=f"{sent.email} is invited as {sent.role}: they join when they accept, "
+        "after signing in (or signing up) with that address.",
+    )
+
+
+@router.post("/settings/teams/{org_id}/invitations/{invitation_id}/revoke")
+async def revoke_invitation(
+    org_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+) -> Response:
+    try:
+        await invitations.revoke(db, actor, org_id, invitation_id)
     except ReeldocsError as error:
         return await _refused(request, db, actor, org_id, error)
     return _back(org_id)
+
+
+@router.post("/settings/invitations/{invitation_id}/{answer}")
+async def answer_invitation(
+    invitation_id: uuid.UUID,
+    answer: str,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+) -> Response:
+    if answer == "accept":
+        joined = await invitations.accept(db, actor, invitation_id)
+        return _back(joined.org_id)
+    if answer == "decline":
+        await invitations.decline(db, actor, invitation_id)
+        return RedirectResponse("/settings", status_code=303)
+    raise NotFound("There is nothing at this address.")
+
+
+@router.post("/settings/password")
+async def change_password(
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    try:
+        await auth.change_password(
+            db, actor, current_password=current_password, new_password=new_password
+        )
+    except ReeldocsError as error:
+        await db.rollback()
+        await db.begin()
+        from reeldocs.core.db import act_as_user
+
+        await act_as_user(db, actor.user_id)
+        return await _settings_page(
+            request, db, actor, None, status=error.status, error=error.detail
+        )
+    return await _settings_page(
+        request,
+        db,
+        actor,
+        None,
+        notice="Your password is changed. Your other sessions have ended; this one goes on.",
+    )
 
 
 @router.post("/settings/teams/{org_id}/members/{user_id}/role")
