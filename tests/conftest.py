@@ -33,6 +33,10 @@ os.environ["REELDOCS_DATA_DIR"] = str(_RUN_DIR / "data")
 os.environ.setdefault("REELDOCS_PROVIDER", "offline")
 os.environ.pop("GEMINI_API_KEY", None)
 os.environ["REELDOCS_STORAGE_URL"] = str(_RUN_DIR / "storage")
+# Every test client comes from 127.0.0.1: limits per client address would make the tests
+# depend on each other. The tests of those limits run servers that have them.
+os.environ["REELDOCS_SIGNUPS_PER_HOUR"] = "0"
+os.environ["REELDOCS_LOGIN_FAILURES_PER_ADDRESS"] = "0"
 
 from reeldocs.core.db import DatabaseUrls, database_urls, migrate  # noqa: E402
 from reeldocs.core.settings import Settings, load_settings  # noqa: E402
@@ -93,7 +97,9 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings, urls=urls, run_worker=run_worker)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
@@ -204,6 +205,10 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Who is asking (per-address limits) and over what (Secure cookies) come from
+    # X-Forwarded-For and X-Forwarded-Proto only when a configured proxy sent them; with
+    # none configured, nobody's are believed (uvicorn is started without its own).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     from reeldocs.auth.routes import router as auth_router
     from reeldocs.docs.routes import router as docs_router

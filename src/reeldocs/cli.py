@@ -123,7 +123,7 @@ def serve(
         application,
         host=host or settings.host,
         port=port or settings.port,
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes REELDOCS_TRUSTED_PROXIES alone
         log_level="info",
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from reeldocs.auth.service import LOGIN_FAILURE_LIMIT
+from reeldocs.auth.service import FAILURES_PER_ADDRESS_AND_ACCOUNT
 from reeldocs.core.security import SESSION_COOKIE
 from tests.auth.accounts import email_of, user_id_of
 from tests.auth.cookies import session_cookie_attributes
@@ -64,12 +64,12 @@ def test_wrong_password_and_unknown_email_get_the_same_401(
     assert "set-cookie" not in unknown.headers
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(
+def test_repeated_failures_from_one_address_refuse_it_even_the_right_password(
     make_user: Callable[..., httpx.Client], anonymous: httpx.Client
 ) -> None:
     victim = make_user("victim")
     bystander = make_user("bystander")
-    for _ in range(LOGIN_FAILURE_LIMIT):
+    for _ in range(FAILURES_PER_ADDRESS_AND_ACCOUNT):
         failed = anonymous.post(
             "/api/auth/login", json={"email": email_of(victim), "password": "guess guess"}
         )
@@ -82,7 +82,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
     detail = assert_error(locked, 429, "TooManyRequests")
     assert "15 minutes" in detail
     assert "set-cookie" not in locked.headers
-    # Only that address is locked; existing sessions keep working.
+    # Only that account from that address is refused; existing sessions keep working.
     other = anonymous.post(
         "/api/auth/login", json={"email": email_of(bystander), "password": PASSWORD}
     )

@@ -13,7 +13,7 @@ from reeldocs.core.db import DatabaseUrls
 from reeldocs.core.settings import Settings
 from tests.auth.cookies import session_cookie_attributes
 from tests.auth.expect import assert_error
-from tests.conftest import PASSWORD, LiveServer, unique_email
+from tests.conftest import PASSWORD, LiveServer, configured_server, unique_email
 
 
 @pytest.fixture
@@ -38,7 +38,28 @@ def test_signup_answers_ids_and_sets_a_session_cookie(client: httpx.Client) -> N
     assert client.get("/api/orgs").status_code == 200
 
 
-def test_signup_through_an_https_proxy_sets_a_secure_cookie(client: httpx.Client) -> None:
+def test_signup_through_a_trusted_https_proxy_sets_a_secure_cookie(
+    settings: Settings, db_urls: DatabaseUrls
+) -> None:
+    with (
+        configured_server(settings, db_urls, trusted_proxies=("127.0.0.1",)) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        answer = client.post(
+            "/api/auth/signup",
+            json={"email": unique_email(), "password": PASSWORD},
+            headers={"X-Forwarded-Proto": "https"},
+        )
+
+    assert answer.status_code == 201, answer.text
+    cookie = session_cookie_attributes(answer)
+    assert "secure" in cookie
+    assert "httponly" in cookie
+    assert cookie["samesite"].lower() == "lax"
+
+
+def test_a_forwarded_proto_from_anyone_else_is_not_believed(client: httpx.Client) -> None:
+    # No proxy is configured: the header is the client's own claim, and changes nothing.
     answer = client.post(
         "/api/auth/signup",
         json={"email": unique_email(), "password": PASSWORD},
@@ -46,10 +67,7 @@ def test_signup_through_an_https_proxy_sets_a_secure_cookie(client: httpx.Client
     )
 
     assert answer.status_code == 201, answer.text
-    cookie = session_cookie_attributes(answer)
-    assert "secure" in cookie
-    assert "httponly" in cookie
-    assert cookie["samesite"].lower() == "lax"
+    assert "secure" not in session_cookie_attributes(answer)
 
 
 def test_signup_creates_a_personal_org_the_user_owns(client: httpx.Client) -> None:

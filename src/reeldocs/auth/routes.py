@@ -29,8 +29,8 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 def request_is_https(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    # A trusted proxy's X-Forwarded-Proto has already set the scheme (see create_app).
+    return request.url.scheme == "https"
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -54,6 +54,9 @@ async def signup(
     body: SignupIn, request: Request, response: Response, db: DbSession, settings: AppSettings
 ) -> SignupOut:
     service.require_signup_open(settings.allow_signup)
+    await service.check_signup_rate(
+        db, request.app.state.engine, client_address(request), per_hour=settings.signups_per_hour
+    )
     user, org = await service.create_user(db, body.email, body.password, body.name)
     new = await service.start_session(db, user.id)
     set_session_cookie(request, response, new.token)
@@ -61,9 +64,16 @@ async def signup(
 
 
 @router.post("/auth/login", response_model=LoginOut)
-async def login(body: LoginIn, request: Request, response: Response, db: DbSession) -> LoginOut:
+async def login(
+    body: LoginIn, request: Request, response: Response, db: DbSession, settings: AppSettings
+) -> LoginOut:
     new = await service.log_in(
-        db, request.app.state.engine, body.email, body.password, client_address(request)
+        db,
+        request.app.state.engine,
+        body.email,
+        body.password,
+        client_address(request),
+        failures_per_address=settings.login_failures_per_address,
     )
     set_session_cookie(request, response, new.token)
     return LoginOut(user_id=new.user_id)

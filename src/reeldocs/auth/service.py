@@ -7,6 +7,7 @@ database's policies.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -39,8 +40,20 @@ from reeldocs.core.text import (
 from reeldocs.orgs.models import Member, Organization
 
 MIN_PASSWORD_LENGTH = 8
+# Failed log-ins are counted over this window, three ways. Per client address and
+# account: someone guessing one person's password from one place is refused. Per client
+# address: someone trying many accounts from one place is refused. Per account, from
+# anywhere: failures are answered more and more slowly, but the account is never locked,
+# so the owner logging in from their own address still gets in whatever others try.
 LOGIN_FAILURE_WINDOW_MINUTES = 15
-LOGIN_FAILURE_LIMIT = 10
+FAILURES_PER_ADDRESS_AND_ACCOUNT = 10
+# (per address alone: Settings.login_failures_per_address)
+SLOW_DOWN_AFTER_FAILURES = 5  # of one account, from anywhere
+SLOW_DOWN_STEP_SECONDS = 0.25  # added per failure past that, up to the cap
+SLOW_DOWN_CAP_SECONDS = 2.0
+# Sign-ups from one client address are counted over this window (the limit is
+# Settings.signups_per_hour).
+SIGNUP_WINDOW_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -118,35 +131,51 @@ async def end_session(session: AsyncSession, token: str) -> None:
         )
 
 
-async def _record_failure(engine: AsyncEngine, email: str, client: str) -> None:
+async def _record_attempt(engine: AsyncEngine, kind: str, email: str, client: str) -> None:
     # Its own transaction: the request's is rolled back when the log-in is refused.
     async with engine.begin() as conn:
         await conn.execute(
-            sa.text("INSERT INTO login_failures (email, client) VALUES (:e, :c)"),
-            {"e": email, "c": client},
+            sa.text("INSERT INTO login_failures (kind, email, client) VALUES (:k, :e, :c)"),
+            {"k": kind, "e": email, "c": client},
         )
         await conn.execute(
             sa.text("DELETE FROM login_failures WHERE at < now() - interval '1 day'")
         )
 
 
-async def log_in(
-    session: AsyncSession, engine: AsyncEngine, email: str, password: str, client: str
-) -> NewSession:
-    email = normalise_email(email)
-    failures = (
+async def _recent_failures(session: AsyncSession, email: str, client: str) -> tuple[int, int, int]:
+    """Failed log-ins in the window: of this account from this address, from this address,
+    and of this account from anywhere."""
+    row = (
         await session.execute(
             sa.text(
-                "SELECT count(*) FROM login_failures WHERE email = :e "
+                "SELECT count(*) FILTER (WHERE email = :e AND client = :c), "
+                "count(*) FILTER (WHERE client = :c), count(*) FILTER (WHERE email = :e) "
+                "FROM login_failures WHERE kind = 'login' AND (email = :e OR client = :c) "
                 f"AND at > now() - interval '{LOGIN_FAILURE_WINDOW_MINUTES} minutes'"
             ),
-            {"e": email},
+            {"e": email, "c": client},
         )
-    ).scalar_one()
-    if failures >= LOGIN_FAILURE_LIMIT:
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def log_in(
+    session: AsyncSession,
+    engine: AsyncEngine,
+    email: str,
+    password: str,
+    client: str,
+    *,
+    failures_per_address: int = 30,
+) -> NewSession:
+    email = normalise_email(email)
+    pair, address, account = await _recent_failures(session, email, client)
+    if pair >= FAILURES_PER_ADDRESS_AND_ACCOUNT or 0 < failures_per_address <= address:
         raise TooManyRequests(
-            "Too many failed log-ins for this account. Wait "
-            f"{LOGIN_FAILURE_WINDOW_MINUTES} minutes and try again."
+            "Too many failed log-ins from your network. Wait "
+            f"{LOGIN_FAILURE_WINDOW_MINUTES} minutes and try again, or reset your password "
+            "with the person who runs this Reeldocs server."
         )
     row = (
         await session.execute(sa.select(User.id, User.password_hash).where(User.email == email))
@@ -154,9 +183,36 @@ async def log_in(
     stored = row.password_hash if row else security.DUMMY_PASSWORD_HASH
     ok = await run_in_threadpool(security.verify_password, stored, password)
     if not row or not ok:
-        await _record_failure(engine, email, client)
+        await _record_attempt(engine, "login", email, client)
+        # Guessing one account from many addresses gets slower and slower answers.
+        excess = account + 1 - SLOW_DOWN_AFTER_FAILURES
+        if excess > 0:
+            await asyncio.sleep(min(excess * SLOW_DOWN_STEP_SECONDS, SLOW_DOWN_CAP_SECONDS))
         raise NotAuthenticated("That e-mail address and password do not match an account.")
     return await start_session(session, row.id)
+
+
+async def check_signup_rate(
+    session: AsyncSession, engine: AsyncEngine, client: str, *, per_hour: int
+) -> None:
+    """At most `per_hour` sign-ups an hour from one client address (0: no limit); counted
+    here, as the attempt starts (a refused sign-up counts too)."""
+    if per_hour <= 0:
+        return
+    made = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) FROM login_failures WHERE kind = 'signup' AND client = :c "
+                f"AND at > now() - interval '{SIGNUP_WINDOW_MINUTES} minutes'"
+            ),
+            {"c": client},
+        )
+    ).scalar_one()
+    if made >= per_hour:
+        raise TooManyRequests(
+            "Too many accounts were made from your network in the last hour. Try again later."
+        )
+    await _record_attempt(engine, "signup", "", client)
 
 
 def _check_new_password(password: str) -> None:

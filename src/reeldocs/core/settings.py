@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -42,6 +43,21 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {value!r}.") from None
 
 
+def _env_proxies(name: str) -> tuple[str, ...]:
+    """Addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`), separated by commas or spaces."""
+    value = _env(name) or ""
+    proxies = tuple(item for item in value.replace(",", " ").split() if item)
+    for item in proxies:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{name} must list IP addresses or networks (such as 127.0.0.1 or "
+                f"10.0.0.0/8), separated by commas; {item!r} is neither."
+            ) from None
+    return proxies
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -63,6 +79,11 @@ class Settings:
     gemini_base_url: str | None = None
     job_max_attempts: int = 3
     argos_packages_dir: str | None = None
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # Per client address: failed log-ins in 15 minutes, sign-ups in an hour (0: no limit).
+    login_failures_per_address: int = 30
+    signups_per_hour: int = 10
     # the speech model: a faster-whisper name or a folder; None means the default, tiny.en
     whisper_model: str | None = None
 
@@ -121,6 +142,9 @@ def load_settings() -> Settings:
         gemini_base_url=_env("REELDOCS_GEMINI_BASE_URL"),
         job_max_attempts=_env_int("REELDOCS_JOB_MAX_ATTEMPTS", 3),
         argos_packages_dir=_env("REELDOCS_ARGOS_PACKAGES_DIR"),
+        trusted_proxies=_env_proxies("REELDOCS_TRUSTED_PROXIES"),
+        login_failures_per_address=_env_int("REELDOCS_LOGIN_FAILURES_PER_ADDRESS", 30),
+        signups_per_hour=_env_int("REELDOCS_SIGNUPS_PER_HOUR", 10),
         whisper_model=_env("REELDOCS_WHISPER_MODEL"),
     )
 

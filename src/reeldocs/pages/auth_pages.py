@@ -116,7 +116,12 @@ async def login_submit(
         )
     try:
         new = await service.log_in(
-            db, request.app.state.engine, email, password, client_address(request)
+            db,
+            request.app.state.engine,
+            email,
+            password,
+            client_address(request),
+            failures_per_address=settings.login_failures_per_address,
         )
     except ReeldocsError as error:
         return _render_form(
@@ -156,6 +161,12 @@ async def signup_submit(
         )
     try:
         service.require_signup_open(settings.allow_signup)
+        await service.check_signup_rate(
+            db,
+            request.app.state.engine,
+            client_address(request),
+            per_hour=settings.signups_per_hour,
+        )
         user, _org = await service.create_user(db, email, password, name or None)
         new = await service.start_session(db, user.id)
     except ReeldocsError as error:

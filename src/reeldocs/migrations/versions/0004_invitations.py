@@ -1,4 +1,5 @@
 """Invitations: owners invite an e-mail address; the person joins when they accept.
+Also: failed log-ins and sign-ups are counted per client address.
 
 Revision ID: 0004
 Revises: 0003
@@ -36,6 +37,10 @@ CREATE TABLE invitations (
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (org_id, email)
 );
+
+-- Failed log-ins and sign-ups, counted per client address as well as per account.
+ALTER TABLE login_failures ADD COLUMN kind text NOT NULL DEFAULT 'login';
+CREATE INDEX login_failures_client_idx ON login_failures (client, at);
 CREATE INDEX invitations_email_idx ON invitations (email);
 
 ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
@@ -55,4 +60,6 @@ CREATE POLICY invitations_delete ON invitations FOR DELETE
 
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS invitations CASCADE")
+    op.execute("DROP INDEX IF EXISTS login_failures_client_idx")
+    op.execute("ALTER TABLE login_failures DROP COLUMN IF EXISTS kind")
     op.execute("DROP FUNCTION IF EXISTS reeldocs_private.current_user_email()")
