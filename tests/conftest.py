@@ -97,8 +97,16 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings, urls=urls, run_worker=run_worker)
+        from reeldocs.core.limits import BoundedHttpToolsProtocol
+
+        # served the way `reeldocs serve` serves it
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            proxy_headers=False,
+            http=BoundedHttpToolsProtocol,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

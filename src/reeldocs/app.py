@@ -21,6 +21,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
+from reeldocs.core.limits import BodyLimitMiddleware
 from reeldocs.core.settings import Settings, get_settings
 from reeldocs.core.storage import open_storage
 
@@ -208,6 +209,7 @@ def create_app(
     # Who is asking (per-address limits) and over what (Secure cookies) come from
     # X-Forwarded-For and X-Forwarded-Proto only when a configured proxy sent them; with
     # none configured, nobody's are believed (uvicorn is started without its own).
+    app.add_middleware(BodyLimitMiddleware, respond=error_response)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     from reeldocs.auth.routes import router as auth_router

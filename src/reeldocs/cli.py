@@ -113,6 +113,7 @@ def serve(
     import uvicorn
 
     from reeldocs.app import create_app
+    from reeldocs.core.limits import BoundedHttpToolsProtocol
 
     _setup_logging()
     settings, urls = _prepare()
@@ -124,6 +125,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=False,  # the app believes REELDOCS_TRUSTED_PROXIES alone
+        http=BoundedHttpToolsProtocol,  # limits on the request line and headers
         log_level="info",
     )
 
