@@ -15,10 +15,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from types import TracebackType
+from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -64,11 +66,77 @@ def database_urls(settings: Settings) -> DatabaseUrls:
     return DatabaseUrls(sqlalchemy_url, libpq_url)
 
 
+# libpq settings for TCP connections (a unix socket ignores them). Without them a
+# connection whose server vanished without closing it (a half-open connection: a
+# failed-over host, a dropped NAT entry) waits forever, and a worker waiting on one
+# stops fetching jobs: keepalives find an idle one dead within ~25 s, tcp_user_timeout
+# one with unacknowledged data within 30 s, and connect_timeout bounds a connect.
+TCP_SETTINGS: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+    "connect_timeout": 10,
+}
+
+
 def create_engine(urls: DatabaseUrls, *, pool_size: int = 10) -> AsyncEngine:
     # pre-ping makes pooled connections that died with a database restart reconnect.
     return create_async_engine(
-        urls.sqlalchemy, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        urls.sqlalchemy,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=dict(TCP_SETTINGS),
     )
+
+
+# SQLSTATEs that mean the connection is gone or cannot be had right now: class 08
+# (connection exception), and the server shutting down, crashed or still starting.
+# Other errors of psycopg's OperationalError family (a cancelled query, a lock not
+# available, too many connections) are the statement's own failure, not a lost server.
+_CONNECTION_GONE_STATES = ("57P01", "57P02", "57P03")
+_DRIVER_MODULES = ("psycopg", "psycopg_pool", "sqlalchemy")
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database connection was lost.
+
+    Such an error says nothing about the work that was going on: the same statement
+    succeeds once the server is back. Any other database error is a real failure.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_lost_connection(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_lost_connection(error: BaseException) -> bool:
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, psycopg.OperationalError):
+        state = error.sqlstate
+        # No SQLSTATE: libpq's own error (refused, closed, reset, pool timeout).
+        return state is None or state.startswith("08") or state in _CONNECTION_GONE_STATES
+    if isinstance(error, OSError):
+        # A socket error counts only when the database driver raised it: an OSError of
+        # storage or of a media file is a failure of the job.
+        return _raised_in_driver(error.__traceback__)
+    return False
+
+
+def _raised_in_driver(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        module = str(traceback.tb_frame.f_globals.get("__name__", ""))
+        if module.split(".", 1)[0] in _DRIVER_MODULES:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def migrations_dir() -> Path:

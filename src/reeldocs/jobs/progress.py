@@ -7,31 +7,37 @@ import threading
 import time
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.jobs import lifecycle
 from reeldocs.pipeline import faults
 from reeldocs.providers.base import Cancelled
 
 
 class JobStopped(Exception):
-    """The job is no longer ours to run: it was cancelled or finished elsewhere."""
+    """The job is no longer ours to run: it was cancelled, or another worker has it."""
 
 
 class JobProgressReporter:
     """Writes step, message and progress; progress only ever moves forward.
 
-    Every write is conditional on the job still being `processing`, so a job that
-    was cancelled in the meantime is noticed at the very next write.
+    Every write is conditional on the job still being `processing` under this
+    worker's lease, so a job that was cancelled, or given to another worker, in the
+    meantime is noticed at the very next write.
     """
 
     MIN_INTERVAL = 0.5  # seconds between two writes from a busy loop
 
     def __init__(
-        self, engine: AsyncEngine, job_id: uuid.UUID, loop: asyncio.AbstractEventLoop
+        self,
+        engine: AsyncEngine,
+        job_id: uuid.UUID,
+        lease: uuid.UUID,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.engine = engine
         self.job_id = job_id
+        self.lease = lease
         self.loop = loop
         self.stop_event = threading.Event()
         self.step = ""  # none entered yet in this attempt
@@ -42,27 +48,9 @@ class JobProgressReporter:
         entering = step != self.step
         self.step = step
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    sa.text(
-                        """
-                        UPDATE processing_jobs
-                        SET step = :step, step_message = :message,
-                            progress = GREATEST(progress, :progress)
-                        WHERE id = :id AND status = 'processing' AND NOT cancel_requested
-                        RETURNING id
-                        """
-                    ),
-                    {
-                        "id": self.job_id,
-                        "step": step,
-                        "message": message,
-                        "progress": round(min(max(progress, 0.0), 1.0), 4),
-                    },
-                )
-            ).first()
+            ours = await lifecycle.progress(conn, self.job_id, self.lease, step, message, progress)
         self._last_write = time.monotonic()
-        if row is None:
+        if not ours:
             self.stop_event.set()
             raise JobStopped()
         if entering:

@@ -3,7 +3,12 @@
 A worker that dies (SIGKILL, power loss) stops sending heartbeats; its job stays
 `doing` in the engine. Every few seconds each live worker asks for jobs whose
 worker has been silent too long and puts them back in the queue; whoever picks
-one up counts it as a new attempt (see pipeline.runner.claim).
+one up counts it as a new attempt (see jobs.lifecycle.claim).
+
+It also requeues active jobs whose engine job ended without them: a worker that
+lost the database could neither finish nor hand back its job, and the engine
+recorded its job as ended once it could (jobs.lifecycle.recover_orphans). Those
+cost no attempt.
 """
 
 from __future__ import annotations
@@ -12,6 +17,10 @@ import asyncio
 import logging
 
 import procrastinate
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from reeldocs.jobs import lifecycle
 
 _logger = logging.getLogger(__name__)
 
@@ -22,7 +31,22 @@ PRUNE_EVERY_SECONDS = 600.0
 KEEP_FINISHED_HOURS = 24
 
 
-async def requeue_stalled_jobs(queue: procrastinate.App) -> int:
+async def _server_up_for(engine: AsyncEngine) -> float:
+    async with engine.connect() as conn:
+        seconds = (
+            await conn.execute(
+                sa.text("SELECT extract(epoch FROM now() - pg_postmaster_start_time())")
+            )
+        ).scalar_one()
+    return float(seconds)
+
+
+async def requeue_stalled_jobs(queue: procrastinate.App, engine: AsyncEngine) -> int:
+    # Right after the database server (re)started, a silent worker is most likely one
+    # still reconnecting, not a dead one: give every worker the time to send a
+    # heartbeat first, or a running job would be started again and counted an attempt.
+    if await _server_up_for(engine) < STALLED_AFTER_SECONDS + HEARTBEAT_SECONDS:
+        return 0
     stalled = await queue.job_manager.get_stalled_jobs(
         seconds_since_heartbeat=STALLED_AFTER_SECONDS
     )
@@ -32,6 +56,18 @@ async def requeue_stalled_jobs(queue: procrastinate.App) -> int:
         await queue.job_manager.retry_job(job)
         count += 1
     return count
+
+
+async def requeue_orphans(engine: AsyncEngine, queue: procrastinate.App) -> int:
+    async with engine.begin() as conn:
+        orphans = await lifecycle.recover_orphans(conn, queue)
+    for job_id in orphans:
+        _logger.warning(
+            "job %s was left active after its engine job ended (the database was away); "
+            "putting it back in the queue",
+            job_id,
+        )
+    return len(orphans)
 
 
 async def prune_finished(queue: procrastinate.App) -> None:
@@ -45,11 +81,12 @@ async def prune_finished(queue: procrastinate.App) -> None:
     await queue.job_manager.prune_stalled_workers(STALLED_AFTER_SECONDS * 10)
 
 
-async def sweep_forever(queue: procrastinate.App) -> None:
+async def sweep_forever(queue: procrastinate.App, engine: AsyncEngine) -> None:
     since_prune = PRUNE_EVERY_SECONDS
     while True:
         try:
-            await requeue_stalled_jobs(queue)
+            await requeue_stalled_jobs(queue, engine)
+            await requeue_orphans(engine, queue)
             if since_prune >= PRUNE_EVERY_SECONDS:
                 await prune_finished(queue)
                 since_prune = 0.0

@@ -1,10 +1,24 @@
-"""Where jobs are claimed: the worker process (or the worker inside `reeldocs serve`)."""
+"""Where jobs are claimed: the worker process (or the worker inside `reeldocs serve`).
+
+The engine's worker (Procrastinate) runs side tasks beside its jobs: the heartbeat
+and the LISTEN connection. When the database goes away, either can die (the LISTEN
+connection dies when it tries to reconnect while the server is still down). The
+engine's worker then stops (see EngineWorker), hands its running job back (see
+jobs.tasks) and returns as if it had been asked to stop. Only a stop signal or a
+cancellation ends the loop here; any other end starts a new engine worker, with a
+new pool, heartbeat and LISTEN connection, once the database answers again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
+from typing import Any
+
+import procrastinate
+from procrastinate.worker import Worker
 
 from reeldocs.core.db import DatabaseUrls, create_engine
 from reeldocs.core.settings import Settings
@@ -20,6 +34,34 @@ _logger = logging.getLogger(__name__)
 # moments it is not there (a database restart drops the LISTEN connection).
 POLL_SECONDS = 1.0
 RESTART_DELAY_SECONDS = 1.0
+# How long a running job may finish after a stop request before it is handed back.
+SHUTDOWN_GRACE_SECONDS = 2.0
+
+
+class EngineWorker(Worker):
+    """Procrastinate 3.10's worker, stopping when a side task dies.
+
+    Its own monitor waits for the first side task to end and stops watching: the
+    periodic deferrer ends at once when there are no periodic tasks (Reeldocs has
+    none), so a heartbeat or LISTEN task that died later went unnoticed. The worker
+    then went on without LISTEN (polling only) and without heartbeats, and the
+    sweepers took every job it ran for one of a dead worker.
+    """
+
+    async def _monitor_side_tasks(self, side_tasks: list[asyncio.Task[Any]]) -> None:
+        watched = set(side_tasks)
+        while watched:
+            done, watched = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.cancelled() or task.exception() is None:
+                    continue  # it had nothing to do (the periodic deferrer)
+                _logger.warning(
+                    "the job engine's %s task failed (%s); stopping the engine's worker",
+                    task.get_name(),
+                    task.exception(),
+                )
+                self.stop()
+                return
 
 
 async def run_worker_forever(
@@ -37,31 +79,22 @@ async def run_worker_forever(
         storage=open_storage(settings.storage_url, settings.s3_endpoint_url),
         providers=build_providers(settings),
     )
+    loop = asyncio.get_running_loop()
+    if install_signal_handlers:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, runtime.stopping.set)
     try:
-        while True:
+        while not runtime.stopping.is_set():
             queue = build_queue(urls.libpq, settings)
             try:
                 async with queue.open_async():
-                    sweeper = asyncio.create_task(sweep_forever(queue))
-                    try:
-                        await queue.run_worker_async(
-                            queues=[QUEUE],
-                            name=name or "reeldocs-worker",
-                            concurrency=concurrency,
-                            wait=True,
-                            install_signal_handlers=install_signal_handlers,
-                            fetch_job_polling_interval=POLL_SECONDS,
-                            abort_job_polling_interval=POLL_SECONDS,
-                            update_heartbeat_interval=HEARTBEAT_SECONDS,
-                            stalled_worker_timeout=STALLED_AFTER_SECONDS,
-                            shutdown_graceful_timeout=2.0,
-                            additional_context={"runtime": runtime},
-                        )
-                    finally:
-                        sweeper.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, Exception):
-                            await sweeper
-                return  # the worker stopped because it was asked to
+                    await _run_engine_worker(queue, runtime, concurrency, name)
+                if not runtime.stopping.is_set():
+                    _logger.warning(
+                        "the job engine's worker stopped by itself (its database connection "
+                        "was lost); starting it again in %.0f s",
+                        RESTART_DELAY_SECONDS,
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - e.g. the database restarted: start again
@@ -70,6 +103,51 @@ async def run_worker_forever(
                     RESTART_DELAY_SECONDS,
                     exc_info=True,
                 )
-                await asyncio.sleep(RESTART_DELAY_SECONDS)
+            if not runtime.stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(runtime.stopping.wait(), RESTART_DELAY_SECONDS)
     finally:
+        runtime.stopping.set()
+        if install_signal_handlers:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
         await engine.dispose()
+
+
+async def _run_engine_worker(
+    queue: procrastinate.App, runtime: WorkerRuntime, concurrency: int, name: str | None
+) -> None:
+    """Run the engine's worker and the sweeper until either ends or a stop is asked."""
+    sweeper = asyncio.create_task(sweep_forever(queue, runtime.engine))
+    engine_worker = EngineWorker(
+        app=queue,
+        queues=[QUEUE],
+        name=name or "reeldocs-worker",
+        concurrency=concurrency,
+        wait=True,
+        install_signal_handlers=False,  # ours set runtime.stopping
+        fetch_job_polling_interval=POLL_SECONDS,
+        abort_job_polling_interval=POLL_SECONDS,
+        update_heartbeat_interval=HEARTBEAT_SECONDS,
+        stalled_worker_timeout=STALLED_AFTER_SECONDS,
+        shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+        additional_context={"runtime": runtime},
+    )
+    worker = asyncio.create_task(engine_worker.run())
+    stop_asked = asyncio.create_task(runtime.stopping.wait())
+    try:
+        await asyncio.wait({worker, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        runtime.stopping.set()  # `serve` is shutting down: hand jobs back as stopping
+        raise
+    finally:
+        if not worker.done():
+            # Cancelling makes the engine stop gracefully: it stops fetching, lets the
+            # running job finish for a moment, then aborts it (the task hands it back).
+            worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        stop_asked.cancel()
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sweeper
