@@ -179,6 +179,7 @@ class WorkerProcesses:
     def __init__(self, urls: DatabaseUrls) -> None:
         self.urls = urls
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Path] = []  # each process's output, in start order
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -188,7 +189,11 @@ class WorkerProcesses:
         return env
 
     def start(self, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
-        with open(_RUN_DIR / f"worker-{len(self.processes)}.log", "wb") as log:
+        handle, name = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=_RUN_DIR)
+        os.close(handle)
+        path = Path(name)
+        self.logs.append(path)
+        with open(path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "reeldocs.cli", "worker", "--concurrency", str(concurrency)],
                 env=self.env(**extra_env),

@@ -39,6 +39,7 @@ APP_TABLES = {
     "subtitles",
     "screenshots",
     "glossary_terms",
+    "job_events",
 }
 QUEUE_TABLES = {
     "procrastinate_jobs",
