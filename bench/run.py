@@ -70,14 +70,33 @@ def _quality_rows(quality: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _restart_rows(restarts: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A database restart in each step of a job: how the jobs ended and what it cost."""
+    rows = []
+    for step, figures in restarts["steps"].items():
+        count = len(figures["restarted"])
+        rows.append(
+            (
+                f"database restarted while a job is in {step}",
+                f"{figures['completed']} of {count} completed, attempt "
+                f"{'/'.join(str(a) for a in figures['attempts'])}; restart "
+                f"{figures['restart_s_median']} s, seconds lost median "
+                f"{figures['seconds_lost_median']}, max {figures['seconds_lost_max']}",
+                "all completed, attempt 1",
+            )
+        )
+    return rows
+
+
 def main() -> None:
-    from bench import jobs_latency, pipeline_speed, speech_accuracy, upload_memory
+    from bench import db_restarts, jobs_latency, pipeline_speed, speech_accuracy, upload_memory
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = _machine()
     minutes = int(os.environ.get("REELDOCS_BENCH_LONG_MINUTES", "10"))
     upload = asdict(upload_memory.run())
     jobs = jobs_latency.run(int(os.environ.get("REELDOCS_BENCH_JOBS", "200")))
+    restarts = db_restarts.run(int(os.environ.get("REELDOCS_BENCH_RESTART_ROUNDS", "3")))
     speech = speech_accuracy.run()
     pipeline = pipeline_speed.run(minutes)
     long_key = f"pipeline_{minutes}min_360p"
@@ -153,10 +172,12 @@ def main() -> None:
                 goal,
             )
         )
+    rows += _restart_rows(restarts)
     rows += _quality_rows(pipeline.get("quality_60s_720p", {}))
     raw_json: dict[str, Any] = {
         "upload": upload,
         "jobs": jobs,
+        "database_restarts": restarts,
         "speech": speech,
         "pipeline": pipeline,
     }

@@ -42,9 +42,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 HELD_IN_TRANSCRIBING = 0.2  # job progress part of the way through speech recognition
 
-# What a worker logs when it finds the database gone: a step's own write failing, or
-# the engine's worker stopping because its heartbeat or LISTEN connection failed.
-NOTICED = ("lost its database connection", "failed unexpectedly", "Stop requested")
+# What a worker logs when a step's own write finds the database gone (Reeldocs
+# before it knew better called that a failure).
+STEP_LOST_DATABASE = ("lost its database connection", "failed unexpectedly")
+# What it logs when its job engine finds the database gone, and back.
+ENGINE_LOST_DATABASE = ("the job engine lost its LISTEN connection", "Stop requested")
+LISTENING_AGAIN = ("the job engine listens for new jobs again",)
 
 
 @dataclass
@@ -222,8 +225,10 @@ def test_external_server_restarts_while_speech_recognition_reports_progress(
     )
     since = _log_sizes(deployment.workers)
     postgres15.stop()
-    hold.unlink()  # the recogniser goes on and reports its progress to a server that is gone
-    _wait_for_log(deployment.workers, since, NOTICED)
+    # The recogniser goes on, reporting progress to a server that is gone, until the
+    # step stores its segments: that write cannot wait.
+    hold.unlink()
+    _wait_for_log(deployment.workers, since, STEP_LOST_DATABASE)
     postgres15.start()
 
     _wait_until_answering(deployment.api)
@@ -244,10 +249,12 @@ def test_external_server_restarts_while_a_translation_waits(
     )
     since = _log_sizes(deployment.workers)
     postgres15.stop()
-    # The job writes nothing while held: it is the engine's worker (heartbeat, LISTEN)
-    # that finds the server gone, stops, and takes the job's task down with it.
-    _wait_for_log(deployment.workers, since, NOTICED)
+    # The job writes nothing while held: the job engine's LISTEN connection is what
+    # finds the server gone; it must listen again once the server is back.
+    _wait_for_log(deployment.workers, since, ENGINE_LOST_DATABASE)
+    since = _log_sizes(deployment.workers)
     postgres15.start()
+    _wait_for_log(deployment.workers, since, LISTENING_AGAIN)
     hold.unlink()
 
     _wait_until_answering(deployment.api)

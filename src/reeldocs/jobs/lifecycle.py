@@ -212,6 +212,14 @@ async def save_language_results(
     )
 
 
+async def record_source_language(conn: AsyncConnection, job_id: uuid.UUID, language: str) -> None:
+    """The spoken language the recogniser detected, stored with the segments' checkpoint."""
+    await conn.execute(
+        sa.text("UPDATE processing_jobs SET source_language = :l WHERE id = :id"),
+        {"l": language, "id": job_id},
+    )
+
+
 async def lock_running(conn: AsyncConnection, job_id: uuid.UUID, lease: uuid.UUID) -> bool:
     """Lock the job for finishing it; False when it was cancelled or is no longer ours."""
     job = await _lock(conn, job_id)

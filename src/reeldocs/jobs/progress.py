@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.core.db import connection_lost
 from reeldocs.jobs import lifecycle
 from reeldocs.pipeline import faults
 from reeldocs.providers.base import Cancelled
+
+_logger = logging.getLogger(__name__)
 
 
 class JobStopped(Exception):
@@ -42,13 +46,30 @@ class JobProgressReporter:
         self.stop_event = threading.Event()
         self.step = ""  # none entered yet in this attempt
         self._last_write = 0.0
+        self._unreported = False  # a progress write failed because the database was away
         self._lock = threading.Lock()
 
     async def update(self, step: str, message: str, progress: float) -> None:
         entering = step != self.step
         self.step = step
-        async with self.engine.begin() as conn:
-            ours = await lifecycle.progress(conn, self.job_id, self.lease, step, message, progress)
+        try:
+            async with self.engine.begin() as conn:
+                ours = await lifecycle.progress(
+                    conn, self.job_id, self.lease, step, message, progress
+                )
+        except Exception as error:
+            if entering or not connection_lost(error):
+                raise
+            # Progress inside a step can wait for the database: the work goes on, and
+            # the step's checkpoint (or its next report) finds the database back or not.
+            self._last_write = time.monotonic()
+            if not self._unreported:
+                _logger.warning(
+                    "job %s: progress not recorded, the database is away (%s)", self.job_id, error
+                )
+            self._unreported = True
+            return
+        self._unreported = False
         self._last_write = time.monotonic()
         if not ours:
             self.stop_event.set()

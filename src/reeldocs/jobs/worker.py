@@ -1,12 +1,12 @@
 """Where jobs are claimed: the worker process (or the worker inside `reeldocs serve`).
 
 The engine's worker (Procrastinate) runs side tasks beside its jobs: the heartbeat
-and the LISTEN connection. When the database goes away, either can die (the LISTEN
-connection dies when it tries to reconnect while the server is still down). The
-engine's worker then stops (see EngineWorker), hands its running job back (see
-jobs.tasks) and returns as if it had been asked to stop. Only a stop signal or a
-cancellation ends the loop here; any other end starts a new engine worker, with a
-new pool, heartbeat and LISTEN connection, once the database answers again.
+and the LISTEN connection. Both ride out a database restart here (see EngineWorker
+and jobs.queue.QueueConnector). Should one die anyway, the engine's worker stops,
+hands its running job back (see jobs.tasks) and returns as if it had been asked to
+stop. Only a stop signal or a cancellation ends the loop here; any other end starts
+a new engine worker, with a new pool, heartbeat and LISTEN connection, once the
+database answers again.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any
 import procrastinate
 from procrastinate.worker import Worker
 
-from reeldocs.core.db import DatabaseUrls, create_engine
+from reeldocs.core.db import DatabaseUrls, connection_lost, create_engine
 from reeldocs.core.settings import Settings
 from reeldocs.core.storage import open_storage
 from reeldocs.jobs.queue import QUEUE, build_queue
-from reeldocs.jobs.recovery import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS, sweep_forever
+from reeldocs.jobs.recovery import HEARTBEAT_SECONDS, sweep_forever
 from reeldocs.pipeline.runner import WorkerRuntime
 from reeldocs.providers.registry import build_providers
 
@@ -36,17 +36,51 @@ POLL_SECONDS = 1.0
 RESTART_DELAY_SECONDS = 1.0
 # How long a running job may finish after a stop request before it is handed back.
 SHUTDOWN_GRACE_SECONDS = 2.0
+# A starting engine worker deletes the rows of workers silent for this long. Their
+# running jobs then count as stalled at once, so it must be far longer than a database
+# restart keeps a live worker silent (the sweeper itself waits STALLED_AFTER_SECONDS).
+FORGET_SILENT_WORKERS_AFTER_SECONDS = 60.0
 
 
 class EngineWorker(Worker):
-    """Procrastinate 3.10's worker, stopping when a side task dies.
+    """Procrastinate 3.10's worker, made to ride out a database restart.
 
-    Its own monitor waits for the first side task to end and stops watching: the
-    periodic deferrer ends at once when there are no periodic tasks (Reeldocs has
-    none), so a heartbeat or LISTEN task that died later went unnoticed. The worker
-    then went on without LISTEN (polling only) and without heartbeats, and the
-    sweepers took every job it ran for one of a dead worker.
+    - The heartbeat and the job fetching keep going through a lost connection (they
+      used to end the worker, which aborted the running job): they try again at their
+      next turn, and the running job goes on where it does not need the database.
+    - Its monitor watched the side tasks only until the first one ended, and the
+      periodic deferrer ends at once when there are no periodic tasks (Reeldocs has
+      none): a side task that died later went unnoticed, and the worker went on
+      without heartbeats, which made every job it ran look like a dead worker's.
+      Here any side task that dies stops the worker, and the loop starts a new one.
     """
+
+    async def _update_heartbeat(self) -> None:
+        lost = False
+        while True:
+            await asyncio.sleep(self.update_heartbeat_interval)
+            assert self.worker_id is not None
+            try:
+                await self.app.job_manager.update_heartbeat(self.worker_id)
+            except Exception as error:
+                if not connection_lost(error):
+                    raise
+                if not lost:
+                    _logger.warning("the job engine could not send its heartbeat (%s)", error)
+                lost = True
+                continue
+            if lost:
+                _logger.info("the job engine sends its heartbeat again")
+                lost = False
+
+    async def _fetch_and_process_jobs(self) -> None:
+        try:
+            await super()._fetch_and_process_jobs()
+        except Exception as error:
+            if not connection_lost(error):
+                raise
+            # The run loop polls again after its polling interval.
+            _logger.warning("the job engine could not look for jobs (%s)", error)
 
     async def _monitor_side_tasks(self, side_tasks: list[asyncio.Task[Any]]) -> None:
         watched = set(side_tasks)
@@ -129,7 +163,7 @@ async def _run_engine_worker(
         fetch_job_polling_interval=POLL_SECONDS,
         abort_job_polling_interval=POLL_SECONDS,
         update_heartbeat_interval=HEARTBEAT_SECONDS,
-        stalled_worker_timeout=STALLED_AFTER_SECONDS,
+        stalled_worker_timeout=FORGET_SILENT_WORKERS_AFTER_SECONDS,
         shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
         additional_context={"runtime": runtime},
     )
