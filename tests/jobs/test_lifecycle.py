@@ -435,3 +435,18 @@ def test_socket_errors_count_only_when_the_driver_raised_them() -> None:
     wrapped.__cause__ = psycopg.errors.AdminShutdown("terminating connection")
     assert connection_lost(wrapped)
     assert not connection_lost(psycopg.errors.LockNotAvailable("lock not available"))
+
+
+async def test_every_connection_carries_tcp_keepalives(
+    engine: AsyncEngine, queue: procrastinate.App, db_urls: DatabaseUrls
+) -> None:
+    """A half-open TCP connection must not hang a worker: libpq gets keepalives and a
+    user timeout on the app's pool and on the job engine's (a unix socket ignores them)."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        dsn = raw.driver_connection.info.dsn
+    async with queue.open_async():
+        async with queue.connector.pool.connection() as engine_conn:
+            engine_dsn = engine_conn.info.dsn
+    for expected in ("keepalives_idle=10", "tcp_user_timeout=30000", "connect_timeout=10"):
+        assert expected in dsn and expected in engine_dsn
