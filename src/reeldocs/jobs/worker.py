@@ -45,9 +45,10 @@ FORGET_SILENT_WORKERS_AFTER_SECONDS = 60.0
 class EngineWorker(Worker):
     """Procrastinate 3.10's worker, made to ride out a database restart.
 
-    - The heartbeat and the job fetching keep going through a lost connection (they
-      used to end the worker, which aborted the running job): they try again at their
-      next turn, and the running job goes on where it does not need the database.
+    - The heartbeat keeps going through a lost connection (its task ended at the first
+      error), and so does looking for jobs (an error there ended the worker, aborting
+      its running job): both try again at their next turn, and the running job goes
+      on as far as it can without the database.
     - Its monitor watched the side tasks only until the first one ended, and the
       periodic deferrer ends at once when there are no periodic tasks (Reeldocs has
       none): a side task that died later went unnoticed, and the worker went on
