@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 
 from reeldocs.core.db import DatabaseUrls, create_engine
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import open_storage
+from reeldocs.core.storage import WORKER_TIMEOUTS, open_storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs.queue import QUEUE, build_queue
-from reeldocs.jobs.recovery import HEARTBEAT_SECONDS, STALLED_AFTER_SECONDS, sweep_forever
+from reeldocs.jobs.recovery import sweep_forever
 from reeldocs.pipeline.runner import WorkerRuntime
 from reeldocs.providers.registry import build_providers
 
@@ -20,6 +23,11 @@ _logger = logging.getLogger(__name__)
 # moments it is not there (a database restart drops the LISTEN connection).
 POLL_SECONDS = 1.0
 RESTART_DELAY_SECONDS = 1.0
+
+
+def worker_name() -> str:
+    """Which machine and process a worker is, for its logs and the engine's records."""
+    return f"reeldocs-worker@{socket.gethostname()}:{os.getpid()}"
 
 
 async def run_worker_forever(
@@ -34,26 +42,31 @@ async def run_worker_forever(
     runtime = WorkerRuntime(
         settings=settings,
         engine=engine,
-        storage=open_storage(settings.storage_url, settings.s3_endpoint_url),
+        storage=AsyncStorage(
+            open_storage(settings.storage_url, settings.s3_endpoint_url, timeouts=WORKER_TIMEOUTS)
+        ),
         providers=build_providers(settings),
+        transient_backoff=settings.retry_backoff_seconds,
     )
     try:
         while True:
             queue = build_queue(urls.libpq, settings)
             try:
                 async with queue.open_async():
-                    sweeper = asyncio.create_task(sweep_forever(queue))
+                    sweeper = asyncio.create_task(
+                        sweep_forever(queue, settings.stalled_after_seconds)
+                    )
                     try:
                         await queue.run_worker_async(
                             queues=[QUEUE],
-                            name=name or "reeldocs-worker",
+                            name=name or worker_name(),
                             concurrency=concurrency,
                             wait=True,
                             install_signal_handlers=install_signal_handlers,
                             fetch_job_polling_interval=POLL_SECONDS,
                             abort_job_polling_interval=POLL_SECONDS,
-                            update_heartbeat_interval=HEARTBEAT_SECONDS,
-                            stalled_worker_timeout=STALLED_AFTER_SECONDS,
+                            update_heartbeat_interval=settings.heartbeat_seconds,
+                            stalled_worker_timeout=settings.stalled_after_seconds,
                             shutdown_graceful_timeout=2.0,
                             additional_context={"runtime": runtime},
                         )

@@ -7,14 +7,17 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.core.errors import StorageUnavailable
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import Storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs.progress import JobProgressReporter, JobStopped
 from reeldocs.media.errors import MediaError
 from reeldocs.pipeline import publish, steps
@@ -23,6 +26,8 @@ from reeldocs.providers.base import Cancelled, ProviderError
 from reeldocs.providers.registry import ProviderSet, language_name
 
 _logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TRANSIENT_RETRIES = 4
 TRANSIENT_BACKOFF = 2.0  # seconds, doubled each time, capped below
@@ -33,7 +38,7 @@ TRANSIENT_BACKOFF_CAP = 30.0
 class WorkerRuntime:
     settings: Settings
     engine: AsyncEngine
-    storage: Storage
+    storage: AsyncStorage
     providers: ProviderSet
     transient_backoff: float = TRANSIENT_BACKOFF
 
@@ -117,29 +122,47 @@ async def claim(runtime: WorkerRuntime, job_id: uuid.UUID) -> Claim | None:
         )
 
 
-async def _with_transient_retries(
-    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
-) -> None:
+async def _retrying(
+    runtime: WorkerRuntime,
+    reporter: JobProgressReporter,
+    what: str,
+    action: Callable[[], Awaitable[T]],
+) -> T:
+    """`action`, tried again with growing waits while it fails in a way that may pass:
+    a provider's timeout or overload, a storage server that does not answer."""
     delay = runtime.transient_backoff
     for attempt in range(TRANSIENT_RETRIES + 1):
         try:
-            started = time.monotonic()
-            await step(ctx, *args)
-            _logger.info(
-                "job %s: %s%s took %.2f s",
-                ctx.job_id,
-                step.__name__,
-                f" {args[0]}" if args else "",
-                time.monotonic() - started,
-            )
-            return
-        except ProviderError as error:
+            return await action()
+        except (ProviderError, StorageUnavailable) as error:
             if not error.transient or attempt == TRANSIENT_RETRIES:
                 raise
-            _logger.warning("transient provider error, retrying in %.1fs: %s", delay, error.message)
-            ctx.reporter.check()
+            reason = error.message if isinstance(error, ProviderError) else error.reason
+            _logger.warning("%s: transient failure, retrying in %.1fs: %s", what, delay, reason)
+            reporter.check()
+            if isinstance(error, StorageUnavailable):
+                # the job card says why it waits (progress never goes down: 0 keeps it)
+                await reporter.update(
+                    reporter.step or "uploading",
+                    f"The file storage is not answering ({reason}); trying again in {delay:g} s",
+                    0.0,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, TRANSIENT_BACKOFF_CAP)
+    raise AssertionError("unreachable")
+
+
+async def _with_transient_retries(
+    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
+) -> None:
+    label = f"job {ctx.job_id}: {step.__name__}{f' {args[0]}' if args else ''}"
+
+    async def run() -> None:
+        started = time.monotonic()
+        await step(ctx, *args)
+        _logger.info("%s took %.2f s", label, time.monotonic() - started)
+
+    await _retrying(runtime, ctx.reporter, label, run)
 
 
 async def run_steps(runtime: WorkerRuntime, ctx: RunContext) -> None:
@@ -185,6 +208,36 @@ def _source_language(job: dict[str, Any], providers: ProviderSet) -> str | None:
     return spoken[0] if len(spoken) == 1 else None
 
 
+async def _fetch_source(
+    runtime: WorkerRuntime, reporter: JobProgressReporter, claimed: Claim, work_dir: Path
+) -> tuple[Path, bool]:
+    """The video as a local file (a copy from object storage, or the stored file itself)
+    and whether it is a copy. Downloaded in a thread: the loop keeps sending heartbeats."""
+    await reporter.update("uploading", "Fetching the video from storage", 0.0)
+    key = claimed.video.storage_path
+    try:
+        return await _retrying(
+            runtime,
+            reporter,
+            f"job {reporter.job_id}: fetching the video",
+            lambda: runtime.storage.fetch(key, work_dir, reporter.stop_event),
+        )
+    except FileNotFoundError:
+        raise StepFailed(
+            "The video file could not be found in storage; please upload it again."
+        ) from None
+
+
+def _storage_failure(error: StorageUnavailable) -> str:
+    if not error.transient:
+        return error.detail
+    return (
+        f"Processing stopped because the file storage could not be reached ({error.reason}), "
+        f"even after {TRANSIENT_RETRIES} more tries. Check that the storage server is running "
+        "and that the workers can reach it, then retry the job."
+    )
+
+
 async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
     claimed = await claim(runtime, job_id)
     if claimed is None:
@@ -195,29 +248,31 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
     work_dir = runtime.settings.data_dir / "work" / str(job["run_id"])
     work_dir.mkdir(parents=True, exist_ok=True)
     ok = False
+    copy: Path | None = None
     try:
-        with runtime.storage.local_copy(claimed.video.storage_path) as video_path:
-            ctx = RunContext(
-                job_id=job_id,
-                run_id=job["run_id"],
-                video=claimed.video,
-                languages=list(job["languages"]),
-                source_language=_source_language(job, runtime.providers),
-                settings=runtime.settings,
-                engine=runtime.engine,
-                storage=runtime.storage,
-                providers=runtime.providers,
-                reporter=reporter,
-                work_dir=work_dir,
-                video_path=video_path,
-                language_results={
-                    k: v
-                    for k, v in (job["language_results"] or {}).items()
-                    if v.get("status") == "completed"
-                },
-            )
-            await run_steps(runtime, ctx)
-            ok = await publish.complete(ctx)
+        video_path, copied = await _fetch_source(runtime, reporter, claimed, work_dir)
+        copy = video_path if copied else None
+        ctx = RunContext(
+            job_id=job_id,
+            run_id=job["run_id"],
+            video=claimed.video,
+            languages=list(job["languages"]),
+            source_language=_source_language(job, runtime.providers),
+            settings=runtime.settings,
+            engine=runtime.engine,
+            storage=runtime.storage,
+            providers=runtime.providers,
+            reporter=reporter,
+            work_dir=work_dir,
+            video_path=video_path,
+            language_results={
+                k: v
+                for k, v in (job["language_results"] or {}).items()
+                if v.get("status") == "completed"
+            },
+        )
+        await run_steps(runtime, ctx)
+        ok = await publish.complete(ctx)
     except (JobStopped, Cancelled):
         _logger.info("job %s stopped: it was cancelled", job_id)
     except asyncio.CancelledError:
@@ -226,6 +281,11 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
     except (ProviderError, MediaError, StepFailed) as error:
         await publish.fail_running(
             runtime.engine, job_id, error.message, reporter.step or job["step"]
+        )
+    except StorageUnavailable as error:
+        _logger.warning("job %s failed: storage unavailable (%s)", job_id, error.reason)
+        await publish.fail_running(
+            runtime.engine, job_id, _storage_failure(error), reporter.step or job["step"]
         )
     except Exception:
         _logger.exception("job %s failed unexpectedly in step %s", job_id, reporter.step)
@@ -237,5 +297,7 @@ async def run_job(runtime: WorkerRuntime, job_id: uuid.UUID) -> None:
             reporter.step or job["step"],
         )
     finally:
+        if copy is not None:
+            await runtime.storage.remove_copy(copy)
         if ok or not await publish.still_running(runtime.engine, job_id):
             shutil.rmtree(work_dir, ignore_errors=True)
