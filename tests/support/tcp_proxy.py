@@ -34,10 +34,11 @@ class _Link:
         self.closed.set()
         for sock in (self.client, self.server):
             with contextlib.suppress(OSError):
-                if reset:  # an RST, as a server that went away sends
+                if reset:  # an RST at close, as a server that went away sends
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                else:
-                    sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                # wakes the pump blocked reading this socket: close() alone would not
+                sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
 

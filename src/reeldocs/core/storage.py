@@ -28,6 +28,7 @@ from reeldocs.core.errors import StorageUnavailable
 _logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
+DOWNLOAD_CHUNK = 4 * CHUNK
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,6 @@ class S3Storage:
         timeouts: StorageTimeouts = WORKER_TIMEOUTS,
     ) -> None:
         import boto3
-        from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
 
         self.bucket = bucket
@@ -310,7 +310,6 @@ class S3Storage:
                 max_pool_connections=20,
             ),
         )
-        self._transfer = TransferConfig(num_download_attempts=timeouts.attempts)
 
     def _key(self, key: str) -> str:
         _check_key(key)
@@ -326,6 +325,7 @@ class S3Storage:
             ConnectTimeoutError,
             EndpointConnectionError,
             HTTPClientError,
+            IncompleteReadError,
             NoCredentialsError,
             PartialCredentialsError,
             ReadTimeoutError,
@@ -344,7 +344,12 @@ class S3Storage:
                 reason="no credentials",
                 transient=False,
             ) from error
-        except (ConnectionError, HTTPClientError, RetriesExceededError) as error:
+        except (
+            ConnectionError,
+            HTTPClientError,
+            IncompleteReadError,
+            RetriesExceededError,
+        ) as error:
             cause = getattr(error, "last_exception", None) or error
             if isinstance(cause, ConnectTimeoutError):
                 reason = "connecting timed out"
@@ -444,18 +449,31 @@ class S3Storage:
     def download(
         self, key: str, target: Path, should_stop: Callable[[], bool] | None = None
     ) -> None:
-        def progress(_: int) -> None:
-            if should_stop is not None and should_stop():
-                raise DownloadStopped()
+        """One GET streamed to `target`, checking `should_stop` at every chunk; a connection
+        lost part way goes on from the bytes already written, up to `attempts` times."""
+        from botocore.exceptions import ConnectionError, HTTPClientError, IncompleteReadError
 
-        with self.errors("fetch the video"):
-            self.client.download_file(
-                self.bucket,
-                self._key(key),
-                str(target),
-                Callback=progress if should_stop is not None else None,
-                Config=self._transfer,
-            )
+        with self.errors("fetch the video"), open(target, "wb") as out:
+            for attempt in range(1, self.timeouts.attempts + 1):
+                ranged = {"Range": f"bytes={out.tell()}-"} if out.tell() else {}
+                body = None
+                try:
+                    answer = self.client.get_object(
+                        Bucket=self.bucket, Key=self._key(key), **ranged
+                    )
+                    body = answer["Body"]
+                    for chunk in body.iter_chunks(DOWNLOAD_CHUNK):
+                        if should_stop is not None and should_stop():
+                            raise DownloadStopped()
+                        out.write(chunk)
+                    return
+                except (ConnectionError, HTTPClientError, IncompleteReadError):
+                    if attempt == self.timeouts.attempts:
+                        raise
+                    _logger.warning("fetching %s stopped at byte %d; going on", key, out.tell())
+                finally:
+                    if body is not None:
+                        body.close()
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
