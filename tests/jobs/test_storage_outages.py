@@ -3,6 +3,7 @@ test controls, while the web app (which receives the uploads) talks to it direct
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,6 +20,7 @@ from support.tcp_proxy import FaultyProxy
 
 from reeldocs.core.db import DatabaseUrls
 from reeldocs.core.settings import Settings
+from tests.conftest import _RUN_DIR as RUN_DIR
 from tests.conftest import LiveServer, WorkerProcesses, configured_server, sign_up
 from tests.jobs.conftest import job_rows
 
@@ -149,8 +151,10 @@ def test_a_download_longer_than_the_heartbeat_window_runs_once(
         REELDOCS_WORKER_STALLED_SECONDS=str(stalled_after),
         REELDOCS_DATABASE_URL=db_urls.libpq,
     )
-    for number in range(2):  # two machines, as far as their files go
+    started = [  # two machines, as far as their files go
         workers.start(REELDOCS_DATA_DIR=str(tmp_path / f"machine-{number}"), **env)
+        for number in range(2)
+    ]
     video = upload_video(client, create_project(client)["id"], slides_video)
 
     # The download stops half way, for longer than a silent worker keeps its job.
@@ -173,6 +177,10 @@ def test_a_download_longer_than_the_heartbeat_window_runs_once(
     assert queue_job == {"attempts": 1, "status": "succeeded"}, queue_job
     assert job_rows(db_urls.libpq, video["id"]) == 1
     _assert_no_duplicates(db_urls.libpq, video["id"])
+    # each worker's log lines say which machine and process wrote them
+    logs = [path.read_text() for path in sorted(RUN_DIR.glob("worker-*.log"))]
+    for worker in started:
+        assert any(f"{socket.gethostname()}[{worker.pid}] " in log for log in logs)
 
 
 def _held_at_uploading(job: dict[str, Any]) -> bool:
