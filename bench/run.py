@@ -89,7 +89,14 @@ def _restart_rows(restarts: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    from bench import db_restarts, jobs_latency, pipeline_speed, speech_accuracy, upload_memory
+    from bench import (
+        db_restarts,
+        jobs_latency,
+        pipeline_speed,
+        speech_accuracy,
+        storage_transfer,
+        upload_memory,
+    )
 
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = _machine()
@@ -97,6 +104,7 @@ def main() -> None:
     upload = asdict(upload_memory.run())
     jobs = jobs_latency.run(int(os.environ.get("REELDOCS_BENCH_JOBS", "200")))
     restarts = db_restarts.run(int(os.environ.get("REELDOCS_BENCH_RESTART_ROUNDS", "3")))
+    s3 = storage_transfer.run()
     speech = speech_accuracy.run()
     pipeline = pipeline_speed.run(minutes)
     long_key = f"pipeline_{minutes}min_360p"
@@ -128,6 +136,15 @@ def main() -> None:
             f"p50 {jobs['cancel_while_starting']['p50_ms']} ms, "
             f"p95 {jobs['cancel_while_starting']['p95_ms']} ms",
             "< 2 s",
+        ),
+        (
+            "1 GiB source fetched from S3 (moto on 127.0.0.1) by a worker",
+            f"{s3['download_seconds']} s ({s3['download_mb_per_s']} MB/s); "
+            f"{s3['heartbeats_during_download']} heartbeats meanwhile, longest gap "
+            f"{s3['longest_heartbeat_gap_s']} s (every {s3['heartbeat_interval_s']} s, "
+            f"retaken after {s3['stalled_after_s']} s); job {s3['job_status']}, "
+            f"attempt {s3['job_attempt']}",
+            "heartbeats on time, one attempt",
         ),
         (
             "scene detection, 60 s 1280×720 30 fps",
@@ -178,6 +195,7 @@ def main() -> None:
         "upload": upload,
         "jobs": jobs,
         "database_restarts": restarts,
+        "storage_transfer": s3,
         "speech": speech,
         "pipeline": pipeline,
     }

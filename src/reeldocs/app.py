@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.settings import Settings, get_settings
-from reeldocs.core.storage import open_storage
+from reeldocs.core.storage import WEB_TIMEOUTS, open_storage
+from reeldocs.core.storage_async import AsyncStorage
 
 _logger = logging.getLogger(__name__)
 
@@ -151,7 +152,9 @@ def create_app(
         resolved = urls if urls is not None else await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
         app.state.engine = create_engine(resolved)
-        app.state.storage = open_storage(settings.storage_url, settings.s3_endpoint_url)
+        app.state.storage = AsyncStorage(
+            open_storage(settings.storage_url, settings.s3_endpoint_url, timeouts=WEB_TIMEOUTS)
+        )
         app.state.queue = build_queue(resolved.libpq, settings)
         worker: asyncio.Task[None] | None = None
         async with app.state.queue.open_async():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -31,8 +32,11 @@ T = TypeVar("T")
 
 
 def _setup_logging() -> None:
+    # Several workers on several machines log to one place: each line says whose it is.
+    host = socket.gethostname().replace("%", "%%")
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format=f"%(asctime)s {host}[%(process)d] %(levelname)s %(name)s: %(message)s",
     )
 
 

@@ -16,6 +16,7 @@ from reeldocs.core import security
 from reeldocs.core.db import act_as_user
 from reeldocs.core.errors import Forbidden, NotAuthenticated
 from reeldocs.core.settings import Settings
+from reeldocs.core.storage_async import AsyncStorage
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -44,6 +45,15 @@ def app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def app_storage(request: Request) -> AsyncStorage:
+    storage: AsyncStorage = request.app.state.storage
+    return storage
+
+
+# Object storage for async routes: its calls run in threads and give up within seconds.
+AppStorage = Annotated[AsyncStorage, Depends(app_storage)]
 
 
 @dataclass(frozen=True)

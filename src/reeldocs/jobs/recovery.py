@@ -41,15 +41,18 @@ async def _server_up_for(engine: AsyncEngine) -> float:
     return float(seconds)
 
 
-async def requeue_stalled_jobs(queue: procrastinate.App, engine: AsyncEngine) -> int:
+async def requeue_stalled_jobs(
+    queue: procrastinate.App,
+    engine: AsyncEngine,
+    stalled_after: float = STALLED_AFTER_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> int:
     # Right after the database server (re)started, a silent worker is most likely one
     # still reconnecting, not a dead one: give every worker the time to send a
     # heartbeat first, or a running job would be started again and counted an attempt.
-    if await _server_up_for(engine) < STALLED_AFTER_SECONDS + HEARTBEAT_SECONDS:
+    if await _server_up_for(engine) < stalled_after + heartbeat:
         return 0
-    stalled = await queue.job_manager.get_stalled_jobs(
-        seconds_since_heartbeat=STALLED_AFTER_SECONDS
-    )
+    stalled = await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
     count = 0
     for job in stalled:
         _logger.warning("job %s lost its worker; putting it back in the queue", job.id)
@@ -70,7 +73,9 @@ async def requeue_orphans(engine: AsyncEngine, queue: procrastinate.App) -> int:
     return len(orphans)
 
 
-async def prune_finished(queue: procrastinate.App) -> None:
+async def prune_finished(
+    queue: procrastinate.App, stalled_after: float = STALLED_AFTER_SECONDS
+) -> None:
     # The engine's rows are only plumbing: processing_jobs keeps the history users see.
     await queue.job_manager.delete_old_jobs(
         nb_hours=KEEP_FINISHED_HOURS,
@@ -78,21 +83,27 @@ async def prune_finished(queue: procrastinate.App) -> None:
         include_cancelled=True,
         include_aborted=True,
     )
-    await queue.job_manager.prune_stalled_workers(STALLED_AFTER_SECONDS * 10)
+    await queue.job_manager.prune_stalled_workers(stalled_after * 10)
 
 
-async def sweep_forever(queue: procrastinate.App, engine: AsyncEngine) -> None:
+async def sweep_forever(
+    queue: procrastinate.App,
+    engine: AsyncEngine,
+    stalled_after: float = STALLED_AFTER_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> None:
+    every = min(SWEEP_EVERY_SECONDS, stalled_after / 3)
     since_prune = PRUNE_EVERY_SECONDS
     while True:
         try:
-            await requeue_stalled_jobs(queue, engine)
+            await requeue_stalled_jobs(queue, engine, stalled_after, heartbeat)
             await requeue_orphans(engine, queue)
             if since_prune >= PRUNE_EVERY_SECONDS:
-                await prune_finished(queue)
+                await prune_finished(queue, stalled_after)
                 since_prune = 0.0
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a database restart must not end the sweeper
             _logger.warning("stalled-job sweep failed; trying again shortly", exc_info=True)
-        await asyncio.sleep(SWEEP_EVERY_SECONDS)
-        since_prune += SWEEP_EVERY_SECONDS
+        await asyncio.sleep(every)
+        since_prune += every

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from typing import Any
 
 import procrastinate
@@ -22,9 +24,10 @@ from procrastinate.worker import Worker
 
 from reeldocs.core.db import DatabaseUrls, connection_lost, create_engine
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import open_storage
+from reeldocs.core.storage import WORKER_TIMEOUTS, open_storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs.queue import QUEUE, build_queue
-from reeldocs.jobs.recovery import HEARTBEAT_SECONDS, sweep_forever
+from reeldocs.jobs.recovery import sweep_forever
 from reeldocs.pipeline.runner import WorkerRuntime
 from reeldocs.providers.registry import build_providers
 
@@ -99,6 +102,11 @@ class EngineWorker(Worker):
                 return
 
 
+def worker_name() -> str:
+    """Which machine and process a worker is, for its logs and the engine's records."""
+    return f"reeldocs-worker@{socket.gethostname()}:{os.getpid()}"
+
+
 async def run_worker_forever(
     settings: Settings,
     urls: DatabaseUrls,
@@ -111,8 +119,11 @@ async def run_worker_forever(
     runtime = WorkerRuntime(
         settings=settings,
         engine=engine,
-        storage=open_storage(settings.storage_url, settings.s3_endpoint_url),
+        storage=AsyncStorage(
+            open_storage(settings.storage_url, settings.s3_endpoint_url, timeouts=WORKER_TIMEOUTS)
+        ),
         providers=build_providers(settings),
+        transient_backoff=settings.retry_backoff_seconds,
     )
     loop = asyncio.get_running_loop()
     if install_signal_handlers:
@@ -153,18 +164,25 @@ async def _run_engine_worker(
     queue: procrastinate.App, runtime: WorkerRuntime, concurrency: int, name: str | None
 ) -> None:
     """Run the engine's worker and the sweeper until either ends or a stop is asked."""
-    sweeper = asyncio.create_task(sweep_forever(queue, runtime.engine))
+    settings = runtime.settings
+    sweeper = asyncio.create_task(
+        sweep_forever(
+            queue, runtime.engine, settings.stalled_after_seconds, settings.heartbeat_seconds
+        )
+    )
     engine_worker = EngineWorker(
         app=queue,
         queues=[QUEUE],
-        name=name or "reeldocs-worker",
+        name=name or worker_name(),
         concurrency=concurrency,
         wait=True,
         install_signal_handlers=False,  # ours set runtime.stopping
         fetch_job_polling_interval=POLL_SECONDS,
         abort_job_polling_interval=POLL_SECONDS,
-        update_heartbeat_interval=HEARTBEAT_SECONDS,
-        stalled_worker_timeout=FORGET_SILENT_WORKERS_AFTER_SECONDS,
+        update_heartbeat_interval=settings.heartbeat_seconds,
+        stalled_worker_timeout=max(
+            FORGET_SILENT_WORKERS_AFTER_SECONDS, 10 * settings.stalled_after_seconds
+        ),
         shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
         additional_context={"runtime": runtime},
     )

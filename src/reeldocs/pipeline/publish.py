@@ -101,10 +101,8 @@ async def complete(ctx: RunContext) -> bool:
         )
         await lifecycle.complete(conn, ctx.job_id, ctx.language_results)
     for old in old_runs:
-        try:
-            ctx.storage.delete_prefix(f"videos/{video_id}/runs/{old}")
-        except Exception:  # noqa: BLE001 - leftover files are harmless, the rows are gone
-            _logger.warning("could not remove files of old run %s", old, exc_info=True)
+        # in a thread, and only logged if the storage does not answer: the rows are gone
+        await ctx.storage.discard_prefix(f"videos/{video_id}/runs/{old}")
     return True
 
 

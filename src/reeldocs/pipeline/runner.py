@@ -7,14 +7,17 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reeldocs.core.db import connection_lost
+from reeldocs.core.errors import StorageUnavailable
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import Storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs import lifecycle
 from reeldocs.jobs.progress import JobProgressReporter, JobStopped
 from reeldocs.media.errors import MediaError
@@ -25,6 +28,8 @@ from reeldocs.providers.registry import ProviderSet, language_name
 
 _logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 TRANSIENT_RETRIES = 4
 TRANSIENT_BACKOFF = 2.0  # seconds, doubled each time, capped below
 TRANSIENT_BACKOFF_CAP = 30.0
@@ -34,7 +39,7 @@ TRANSIENT_BACKOFF_CAP = 30.0
 class WorkerRuntime:
     settings: Settings
     engine: AsyncEngine
-    storage: Storage
+    storage: AsyncStorage
     providers: ProviderSet
     transient_backoff: float = TRANSIENT_BACKOFF
     # Set once the worker process is asked to stop: from then on a job that cannot be
@@ -99,29 +104,47 @@ async def claim(runtime: WorkerRuntime, running: RunningJob) -> Claim | None:
     )
 
 
-async def _with_transient_retries(
-    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
-) -> None:
+async def _retrying(
+    runtime: WorkerRuntime,
+    reporter: JobProgressReporter,
+    what: str,
+    action: Callable[[], Awaitable[T]],
+) -> T:
+    """`action`, tried again with growing waits while it fails in a way that may pass:
+    a provider's timeout or overload, a storage server that does not answer."""
     delay = runtime.transient_backoff
     for attempt in range(TRANSIENT_RETRIES + 1):
         try:
-            started = time.monotonic()
-            await step(ctx, *args)
-            _logger.info(
-                "job %s: %s%s took %.2f s",
-                ctx.job_id,
-                step.__name__,
-                f" {args[0]}" if args else "",
-                time.monotonic() - started,
-            )
-            return
-        except ProviderError as error:
+            return await action()
+        except (ProviderError, StorageUnavailable) as error:
             if not error.transient or attempt == TRANSIENT_RETRIES:
                 raise
-            _logger.warning("transient provider error, retrying in %.1fs: %s", delay, error.message)
-            ctx.reporter.check()
+            reason = error.message if isinstance(error, ProviderError) else error.reason
+            _logger.warning("%s: transient failure, retrying in %.1fs: %s", what, delay, reason)
+            reporter.check()
+            if isinstance(error, StorageUnavailable):
+                # the job card says why it waits (progress never goes down: 0 keeps it)
+                await reporter.update(
+                    reporter.step or "uploading",
+                    f"The file storage is not answering ({reason}); trying again in {delay:g} s",
+                    0.0,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, TRANSIENT_BACKOFF_CAP)
+    raise AssertionError("unreachable")
+
+
+async def _with_transient_retries(
+    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
+) -> None:
+    label = f"job {ctx.job_id}: {step.__name__}{f' {args[0]}' if args else ''}"
+
+    async def run() -> None:
+        started = time.monotonic()
+        await step(ctx, *args)
+        _logger.info("%s took %.2f s", label, time.monotonic() - started)
+
+    await _retrying(runtime, ctx.reporter, label, run)
 
 
 async def run_steps(runtime: WorkerRuntime, ctx: RunContext) -> None:
@@ -173,6 +196,36 @@ GENERIC_FAILURE = (
 )
 
 
+async def _fetch_source(
+    runtime: WorkerRuntime, reporter: JobProgressReporter, claimed: Claim, work_dir: Path
+) -> tuple[Path, bool]:
+    """The video as a local file (a copy from object storage, or the stored file itself)
+    and whether it is a copy. Downloaded in a thread: the loop keeps sending heartbeats."""
+    await reporter.update("uploading", "Fetching the video from storage", 0.0)
+    key = claimed.video.storage_path
+    try:
+        return await _retrying(
+            runtime,
+            reporter,
+            f"job {reporter.job_id}: fetching the video",
+            lambda: runtime.storage.fetch(key, work_dir, reporter.stop_event),
+        )
+    except FileNotFoundError:
+        raise StepFailed(
+            "The video file could not be found in storage; please upload it again."
+        ) from None
+
+
+def _storage_failure(error: StorageUnavailable) -> str:
+    if not error.transient:
+        return error.detail
+    return (
+        f"Processing stopped because the file storage could not be reached ({error.reason}), "
+        f"even after {TRANSIENT_RETRIES} more tries. Check that the storage server is running "
+        "and that the workers can reach it, then retry the job."
+    )
+
+
 async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
     """Claim and run the job; raises DatabaseLost when the database went away meanwhile."""
     try:
@@ -193,29 +246,31 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
     work_dir = runtime.settings.data_dir / "work" / str(job["run_id"])
     work_dir.mkdir(parents=True, exist_ok=True)
     finished = False
+    copy: Path | None = None
     try:
-        with runtime.storage.local_copy(claimed.video.storage_path) as video_path:
-            ctx = RunContext(
-                job_id=running.job_id,
-                run_id=job["run_id"],
-                video=claimed.video,
-                languages=list(job["languages"]),
-                source_language=_source_language(job, runtime.providers),
-                settings=runtime.settings,
-                engine=runtime.engine,
-                storage=runtime.storage,
-                providers=runtime.providers,
-                reporter=reporter,
-                work_dir=work_dir,
-                video_path=video_path,
-                language_results={
-                    k: v
-                    for k, v in (job["language_results"] or {}).items()
-                    if v.get("status") == "completed"
-                },
-            )
-            await run_steps(runtime, ctx)
-            finished = await publish.complete(ctx)
+        video_path, copied = await _fetch_source(runtime, reporter, claimed, work_dir)
+        copy = video_path if copied else None
+        ctx = RunContext(
+            job_id=running.job_id,
+            run_id=job["run_id"],
+            video=claimed.video,
+            languages=list(job["languages"]),
+            source_language=_source_language(job, runtime.providers),
+            settings=runtime.settings,
+            engine=runtime.engine,
+            storage=runtime.storage,
+            providers=runtime.providers,
+            reporter=reporter,
+            work_dir=work_dir,
+            video_path=video_path,
+            language_results={
+                k: v
+                for k, v in (job["language_results"] or {}).items()
+                if v.get("status") == "completed"
+            },
+        )
+        await run_steps(runtime, ctx)
+        finished = await publish.complete(ctx)
     except (JobStopped, Cancelled):
         _logger.info("job %s stopped: it was cancelled or another worker has it", running.job_id)
     except asyncio.CancelledError:
@@ -233,6 +288,8 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
             raise DatabaseLost() from error
         finished = await _fail(runtime, running, reporter.step or job["step"], error)
     finally:
+        if copy is not None:
+            await runtime.storage.remove_copy(copy)
         if finished or await _no_longer_active(runtime, running.job_id):
             shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -240,6 +297,9 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
 async def _fail(runtime: WorkerRuntime, running: RunningJob, step: str, error: Exception) -> bool:
     if isinstance(error, ProviderError | MediaError | StepFailed):
         message = error.message
+    elif isinstance(error, StorageUnavailable):
+        _logger.warning("job %s failed: storage unavailable (%s)", running.job_id, error.reason)
+        message = _storage_failure(error)
     else:
         _logger.error("job %s failed unexpectedly in step %s", running.job_id, step, exc_info=error)
         message = GENERIC_FAILURE

@@ -167,7 +167,7 @@ def _store_files(ctx: RunContext, paths: list[Path]) -> list[str]:
     for path in paths:
         ctx.reporter.check()
         key = ctx.key("screenshots", path.name)
-        ctx.storage.put_file(key, path)
+        ctx.storage.backend.put_file(key, path)  # in a worker thread (run_blocking)
         keys.append(key)
     return keys
 
