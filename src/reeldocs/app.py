@@ -23,6 +23,8 @@ from reeldocs.core.storage import open_storage
 
 _logger = logging.getLogger(__name__)
 
+WEB_POOL_SIZE = 16  # database connections a web process keeps open
+
 HTTP_KINDS = {
     400: "BadRequest",
     401: "NotAuthenticated",
@@ -110,7 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _report_missing_tools(settings: Settings) -> None:
+def report_missing_tools(settings: Settings) -> None:
+    """Say at start-up what offline processing will lack on this machine."""
     from reeldocs.providers.registry import effective_provider, language_options
 
     if effective_provider(settings) != "offline":
@@ -139,6 +142,7 @@ def create_app(
     urls: DatabaseUrls | None = None,
     run_worker: bool = False,
     worker_concurrency: int = 1,
+    say_missing_tools: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -147,10 +151,16 @@ def create_app(
         from reeldocs.jobs.queue import build_queue
         from reeldocs.jobs.worker import run_worker_forever
 
-        _report_missing_tools(settings)
+        if say_missing_tools:  # a supervisor of several web processes says it once
+            report_missing_tools(settings)
         resolved = urls if urls is not None else await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
-        app.state.engine = create_engine(resolved)
+        # Connections past the pool's size are opened for one request and closed after it,
+        # and opening one costs milliseconds of CPU (SCRAM): a burst of polls must find
+        # enough of them kept open.
+        app.state.engine = create_engine(
+            resolved, pool_size=WEB_POOL_SIZE, max_overflow=8, ping_after_idle=1.0
+        )
         app.state.storage = open_storage(settings.storage_url, settings.s3_endpoint_url)
         app.state.queue = build_queue(resolved.libpq, settings)
         worker: asyncio.Task[None] | None = None

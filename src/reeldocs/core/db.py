@@ -10,15 +10,17 @@ decide what the request may see and change.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -64,11 +66,52 @@ def database_urls(settings: Settings) -> DatabaseUrls:
     return DatabaseUrls(sqlalchemy_url, libpq_url)
 
 
-def create_engine(urls: DatabaseUrls, *, pool_size: int = 10) -> AsyncEngine:
-    # pre-ping makes pooled connections that died with a database restart reconnect.
-    return create_async_engine(
-        urls.sqlalchemy, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+def create_engine(
+    urls: DatabaseUrls,
+    *,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    ping_after_idle: float | None = None,
+) -> AsyncEngine:
+    """An engine whose pooled connections that died with a database restart reconnect.
+
+    By default each checkout pings the server first (a round trip). With
+    `ping_after_idle`, only a connection unused for that many seconds is pinged: a busy
+    web process reuses its connections within milliseconds, and a request that meets one
+    the server dropped fails once, after which the pool replaces every connection older
+    than that failure.
+    """
+    engine = create_async_engine(
+        urls.sqlalchemy,
+        pool_pre_ping=ping_after_idle is None,
+        pool_size=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
     )
+    if ping_after_idle is not None:
+        _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, seconds: float) -> None:
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @sa.event.listens_for(pool, "checkin")
+    def note_return(dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(pool, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:  # noqa: BLE001 - any failure means the connection is gone
+            alive = False
+        if not alive:
+            # The pool closes this one and checks out another.
+            raise DisconnectionError("the database connection was closed")
 
 
 def migrations_dir() -> Path:
@@ -158,8 +201,15 @@ async def ping(engine: AsyncEngine) -> bool:
         return False
 
 
-async def raw_driver_connection(session: AsyncSession) -> object:
-    """The psycopg connection under the session, for libraries that take one (the queue)."""
-    conn: AsyncConnection = await session.connection()
+DriverConnection = psycopg.AsyncConnection[Any]
+
+
+async def raw_driver_connection(session: AsyncSession | AsyncConnection) -> DriverConnection:
+    """The psycopg connection under the session, in its transaction: for libraries that take
+    one (the queue), and for statements every request runs, where SQLAlchemy's own cost
+    would show."""
+    conn = await session.connection() if isinstance(session, AsyncSession) else session
     raw = await conn.get_raw_connection()
-    return raw.driver_connection
+    driver = raw.driver_connection
+    assert driver is not None, "a connection checked out of the pool is open"
+    return cast(DriverConnection, driver)
