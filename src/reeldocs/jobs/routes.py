@@ -11,6 +11,8 @@ from reeldocs.jobs import reading, service
 from reeldocs.jobs.schemas import CancelOut, JobOut, JobRef, ProcessIn, ProcessOut
 
 router = APIRouter(prefix="/api", tags=["jobs"])
+# What every open tab polls, mounted ahead of every other route (see app.py).
+polling_router = APIRouter(prefix="/api", tags=["jobs"])
 
 
 @router.post(
@@ -34,7 +36,9 @@ async def process_video(
     return ProcessOut(job_id=job.id, jobId=job.id)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}})
+@polling_router.get(
+    "/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}}
+)
 async def get_job(job_id: uuid.UUID, request: Request) -> Response:
     # Polled by every open tab: it skips the ORM session and its dependencies, and a poll
     # holding the current ETag is answered from the job's version alone.

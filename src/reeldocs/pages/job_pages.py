@@ -28,6 +28,8 @@ from reeldocs.pages.rendering import PACKAGE_DIR, csrf_for, is_htmx, page_header
 from reeldocs.projects.models import Project
 
 router = APIRouter(include_in_schema=False)
+# The card every open job page polls, mounted ahead of every other route (see app.py).
+card_router = APIRouter(include_in_schema=False)
 
 NOT_IN_PROJECT = "This job does not exist in this project."
 # What the job card looks like follows these files: a new version of them is a new card.
@@ -119,7 +121,7 @@ def _card_etag(request: Request, version: JobVersion) -> str:
     return version.etag(version.role, reading.digest(csrf_for(request) or ""), CARD_VERSION)
 
 
-@router.get("/projects/{project_id}/jobs/{job_id}/card")
+@card_router.get("/projects/{project_id}/jobs/{job_id}/card")
 async def job_card(project_id: uuid.UUID, job_id: uuid.UUID, request: Request) -> Response:
     """The job page's progress card, polled every 2 s while the job is active; a poll that
     holds the current card is answered 304 from the job's version alone."""
