@@ -198,8 +198,8 @@ def test_a_worker_with_a_speech_model_that_is_not_there_says_so_and_stops(
     ]
 
 
-def _web_processes(supervisor: psutil.Process) -> list[psutil.Process]:
-    """The supervisor's web processes (multiprocessing's resource tracker left aside)."""
+def _spawned(supervisor: psutil.Process) -> list[psutil.Process]:
+    """The supervisor's web and worker processes (multiprocessing's resource tracker aside)."""
     return [
         child
         for child in supervisor.children()
@@ -230,7 +230,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def test_serve_runs_web_processes_and_sigterm_stops_them_and_the_database(
+def test_serve_runs_web_processes_and_a_worker_and_sigterm_stops_them_and_the_database(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     # Its own data directory: this serve is the embedded server's only user.
@@ -241,7 +241,7 @@ def test_serve_runs_web_processes_and_sigterm_stops_them_and_the_database(
     with open(tmp_path / "serve.log", "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "reeldocs.cli", "serve", "--port", str(port)]
-            + ["--web-processes", "3", "--no-worker"],
+            + ["--web-processes", "3"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -249,10 +249,10 @@ def test_serve_runs_web_processes_and_sigterm_stops_them_and_the_database(
     try:
         _wait_for("answering", lambda: _answers(f"http://127.0.0.1:{port}"), server)
         supervisor = psutil.Process(server.pid)
-        web = _web_processes(supervisor)
-        assert len(web) == 3
+        children = _spawned(supervisor)
+        assert len(children) == 4  # three web processes and the worker
         # Every process attaches to the embedded server on its own.
-        expected = sorted([server.pid, *(process.pid for process in web)])
+        expected = sorted([server.pid, *(process.pid for process in children)])
         _wait_for("every process attached", lambda: _users(users_file) == expected, server)
         postmaster = psutil.Process(
             int((tmp_path / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
@@ -264,7 +264,7 @@ def test_serve_runs_web_processes_and_sigterm_stops_them_and_the_database(
         if server.poll() is None:
             server.kill()
             server.wait()
-    assert not [process for process in web if process.is_running()]
+    assert not [process for process in children if process.is_running()]
     postmaster.wait(timeout=CLI_TIMEOUT_SECONDS)  # stopped with its last user
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
 

@@ -102,7 +102,7 @@ def serve(
         typer.Option(
             min=1,
             help="Web processes answering requests (default: one per core). With more than "
-            "one, a supervisor runs them and the worker.",
+            "one, a supervisor runs them, and the worker in a process of its own.",
         ),
     ] = None,
     access_log: Annotated[
@@ -128,7 +128,6 @@ def serve(
     try:
         serve_in_processes(
             settings,
-            urls,
             options,
             processes=processes,
             run_worker=not no_worker,

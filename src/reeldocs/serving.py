@@ -2,16 +2,19 @@
 
 One Python process runs one event loop on one core at a time. The supervisor here
 binds the listening socket once and starts `processes` web processes that accept on
-it (the kernel hands each connection to one of them). Each web process attaches to
-the database itself: with the embedded PostgreSQL it becomes one of the server's
-users, and the server stops when the last of them, the supervisor, leaves.
+it (the kernel hands each connection to one of them), and, unless told otherwise,
+one worker process. Each attaches to the database itself: with the embedded
+PostgreSQL it becomes one of the server's users, and the server stops when the last
+of them, the supervisor, leaves.
 
-The job worker, unless told otherwise, runs in the supervisor and in no web process:
-a job's CPU-heavy steps then never hold up a web process's event loop.
+The worker runs at a lower CPU priority (`WORKER_NICENESS`): a job's steps keep both
+cores busy for as long as they run, and without it the web processes queued behind
+them, answering polls in seconds instead of milliseconds. The job still gets every
+cycle the web processes leave.
 
 SIGTERM or Ctrl-C stops everything: the web processes finish the requests they are
-serving and leave, the worker hands back its job, and the supervisor exits last. A
-web process that dies is started again; a web process whose supervisor died stops.
+serving, the worker hands back its job, and the supervisor exits last. A process
+that dies is started again; a process whose supervisor died stops.
 """
 
 from __future__ import annotations
@@ -25,20 +28,23 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from multiprocessing.context import SpawnProcess
+from types import FrameType
 from typing import Any
 
-from reeldocs.core.db import DatabaseUrls, database_urls
+from reeldocs.core.db import database_urls
 from reeldocs.core.settings import Settings
 
 _logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_SECONDS = 30.0  # for a web process to finish its requests after SIGTERM
+WORKER_NICENESS = 10
+STOP_TIMEOUT_SECONDS = 30.0  # for a process to finish its work after SIGTERM
 WATCH_SECONDS = 0.5
-RESTART_DELAY_SECONDS = 1.0
-# A web process that dies this soon after it started, this many times in a row, will
-# die again: stop and say so rather than start it forever.
+# A process that dies this soon after it started, this many times in a row, would die
+# again: a web process stops everything with a message, the worker is given up on.
 EARLY_DEATH_SECONDS = 10.0
 EARLY_DEATHS_TOLERATED = 3
 
@@ -69,13 +75,15 @@ class WebOptions:
         }
 
 
-def _exit_when_orphaned(server: Any, supervisor: int) -> None:
-    """Stop the web process when its supervisor is gone (SIGKILL leaves no time to say so)."""
-    while not server.should_exit:
-        if os.getppid() != supervisor:
-            server.should_exit = True
-            return
-        time.sleep(WATCH_SECONDS)
+def _stop_when_orphaned(supervisor: int) -> None:
+    """SIGTERM this process once its supervisor is gone (a SIGKILL gives it no time to say)."""
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(WATCH_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def _web_process(settings: Settings, options: WebOptions, listener: socket.socket) -> None:
@@ -84,119 +92,124 @@ def _web_process(settings: Settings, options: WebOptions, listener: socket.socke
 
     from reeldocs.app import create_app
 
-    supervisor = os.getppid()
+    _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)  # with the embedded server, attach to it
     application = create_app(settings, urls=urls, say_missing_tools=False)
     server = uvicorn.Server(uvicorn.Config(application, **options.uvicorn_kwargs()))
-    threading.Thread(target=_exit_when_orphaned, args=(server, supervisor), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every process of the group
         server.run(sockets=[listener])
 
 
-class _WebProcesses:
-    def __init__(self, settings: Settings, options: WebOptions, listener: socket.socket) -> None:
-        self.settings = settings
-        self.options = options
-        self.listener = listener
-        self.running: list[tuple[SpawnProcess, float]] = []
-        self.early_deaths = 0
+def _worker_process(settings: Settings, concurrency: int) -> None:
+    """The job worker, at a lower CPU priority than the web processes."""
+    from reeldocs.jobs.worker import run_worker_forever
+    from reeldocs.providers.base import ProviderError
 
-    def start_one(self) -> None:
-        process = _spawn.Process(
-            target=_web_process,
-            args=(self.settings, self.options, self.listener),
-            name="reeldocs-web",
-            daemon=False,
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    os.nice(WORKER_NICENESS)
+    _stop_when_orphaned(os.getppid())
+    urls = database_urls(settings)
+    try:
+        asyncio.run(
+            run_worker_forever(
+                settings, urls, concurrency=concurrency, install_signal_handlers=True
+            )
         )
-        process.start()
-        self.running.append((process, time.monotonic()))
+    except KeyboardInterrupt:
+        pass
+    except ProviderError as error:  # misconfigured providers (a missing model, say)
+        _logger.error("The job worker cannot start: %s", error.message)
+        raise SystemExit(1) from None
 
-    def replace_dead(self) -> None:
-        """Start a web process in place of each one that died; raise when they keep dying."""
-        for entry in list(self.running):
-            process, started = entry
-            if process.is_alive():
+
+@dataclass
+class _Child:
+    """One kind of child process, started again when it dies."""
+
+    kind: str  # "web" or "worker"
+    start: Callable[[], SpawnProcess]
+    process: SpawnProcess
+    started_at: float
+    early_deaths: int = 0
+
+
+class _Supervisor:
+    def __init__(self) -> None:
+        self.children: list[_Child] = []
+        self.stopping = False
+
+    def add(self, kind: str, start: Callable[[], SpawnProcess]) -> None:
+        self.children.append(_Child(kind, start, start(), time.monotonic()))
+
+    def ask_to_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def watch(self) -> None:
+        """Until asked to stop: start again each child that died."""
+        while not self.stopping:
+            wait([child.process.sentinel for child in self.children], WATCH_SECONDS)
+            if not self.stopping:
+                self._replace_dead()
+
+    def _replace_dead(self) -> None:
+        for child in list(self.children):
+            if child.process.is_alive():
                 continue
-            self.running.remove(entry)
-            lived = time.monotonic() - started
-            self.early_deaths = self.early_deaths + 1 if lived < EARLY_DEATH_SECONDS else 0
-            if self.early_deaths >= EARLY_DEATHS_TOLERATED:
-                raise RuntimeError(
-                    f"The web processes keep exiting at start (the last one with code "
-                    f"{process.exitcode}): see the messages above."
+            lived = time.monotonic() - child.started_at
+            child.early_deaths = child.early_deaths + 1 if lived < EARLY_DEATH_SECONDS else 0
+            code = child.process.exitcode
+            if child.early_deaths >= EARLY_DEATHS_TOLERATED:
+                if child.kind == "web":
+                    raise RuntimeError(
+                        f"The web processes keep exiting at start (the last one with code "
+                        f"{code}): see the messages above."
+                    )
+                _logger.error(
+                    "The job worker keeps exiting at start (the last time with code %s): "
+                    "see the messages above. The web app goes on without it; jobs wait "
+                    "until a worker (reeldocs worker) takes them.",
+                    code,
                 )
+                self.children.remove(child)
+                continue
             _logger.warning(
-                "web process %s exited with code %s after %.0f s; starting another",
-                process.pid,
-                process.exitcode,
+                "the %s process %s exited with code %s after %.0f s; starting another",
+                child.kind,
+                child.process.pid,
+                code,
                 lived,
             )
-            self.start_one()
+            child.process = child.start()
+            child.started_at = time.monotonic()
 
     def stop_all(self) -> None:
-        for process, _ in self.running:
-            if process.is_alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid or 0, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process, _ in self.running:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                _logger.warning("web process %s did not stop in time; killing it", process.pid)
-                process.kill()
-                process.join()
-        self.running.clear()
-
-
-async def _supervise(
-    web: _WebProcesses,
-    settings: Settings,
-    urls: DatabaseUrls,
-    processes: int,
-    run_worker: bool,
-    worker_concurrency: int,
-) -> None:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    worker: asyncio.Task[None] | None = None
-    try:
-        for _ in range(processes):
-            web.start_one()
-        if run_worker:
-            from reeldocs.jobs.worker import run_worker_forever
-
-            worker = asyncio.create_task(
-                run_worker_forever(settings, urls, concurrency=worker_concurrency)
-            )
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), WATCH_SECONDS)
-            web.replace_dead()
-            if worker is not None and worker.done() and not worker.cancelled():
-                error = worker.exception()
-                _logger.error("the job worker stopped: %s", error, exc_info=error)
-                worker = None
-    finally:
-        # The web processes go first, so that no request meets a worker that is leaving.
-        await asyncio.to_thread(web.stop_all)
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
+        # The web processes first, so that no request meets a worker that is leaving.
+        for kind in ("web", "worker"):
+            group = [child.process for child in self.children if child.kind == kind]
+            for process in group:
+                if process.is_alive() and process.pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(process.pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+            for process in group:
+                process.join(max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    _logger.warning("%s process %s did not stop in time", kind, process.pid)
+                    process.kill()
+                    process.join()
 
 
 def serve_in_processes(
     settings: Settings,
-    urls: DatabaseUrls,
     options: WebOptions,
     *,
     processes: int,
     run_worker: bool,
     worker_concurrency: int,
 ) -> None:
-    """Run `processes` web processes (and the worker, here) until SIGTERM or Ctrl-C."""
+    """Run `processes` web processes (and a worker process) until SIGTERM or Ctrl-C."""
     import uvicorn
 
     from reeldocs.app import report_missing_tools
@@ -208,15 +221,39 @@ def serve_in_processes(
     _logger.info(
         "serving with %d web processes%s",
         processes,
-        " and the job worker in the supervisor" if run_worker else "",
+        " and a worker process" if run_worker else "",
     )
-    web = _WebProcesses(settings, options, listener)
+
+    def start_web() -> SpawnProcess:
+        return _started(_web_process, (settings, options, listener), "reeldocs-web")
+
+    def start_worker() -> SpawnProcess:
+        return _started(_worker_process, (settings, worker_concurrency), "reeldocs-worker")
+
+    supervisor = _Supervisor()
+    previous = {
+        signum: signal.signal(signum, supervisor.ask_to_stop)
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
-        asyncio.run(_supervise(web, settings, urls, processes, run_worker, worker_concurrency))
+        for _ in range(processes):
+            supervisor.add("web", start_web)
+        if run_worker:
+            supervisor.add("worker", start_worker)
+        supervisor.watch()
     finally:
+        supervisor.stop_all()
         listener.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if not settings.database_url:
             from reeldocs.core import embedded_db
 
-            # A web process that had to be killed never left the server's list of users.
+            # A process that had to be killed never left the server's list of users.
             embedded_db.forget_dead_users()
+
+
+def _started(target: Callable[..., None], args: tuple[Any, ...], name: str) -> SpawnProcess:
+    process = _spawn.Process(target=target, args=args, name=name, daemon=False)
+    process.start()
+    return process
