@@ -154,6 +154,8 @@ async def optional_actor(
 ) -> Actor | None:
     """Authenticate and drop to the user's rights for the rest of the request's transaction;
     then, for a cookie, check the CSRF token of a state-changing request."""
+    if bearer_token(request) is None and not request.cookies.get(security.SESSION_COOKIE):
+        return None  # nothing to look up: no need for a connection
     actor = await authenticate(await raw_driver_connection(session), request)
     if actor is not None and actor.session_token is not None:
         await _check_csrf(request, settings, actor.session_token)
