@@ -159,7 +159,7 @@ def create_app(
         # and opening one costs milliseconds of CPU (SCRAM): a burst of polls must find
         # enough of them kept open.
         app.state.engine = create_engine(
-            resolved, pool_size=WEB_POOL_SIZE, max_overflow=8, ping_after_idle=1.0
+            resolved, pool_size=WEB_POOL_SIZE, max_overflow=8, cheap_liveness=True
         )
         app.state.storage = open_storage(settings.storage_url, settings.s3_endpoint_url)
         app.state.queue = build_queue(resolved.libpq, settings)

@@ -6,8 +6,10 @@ of the app's pooled connections records its statements.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,25 @@ def test_a_tokens_last_use_is_written_at_most_once_a_minute(
     backdated = _last_used(db_url, created["id"])
     assert httpx.get(f"{base_url}/api/orgs", headers=headers).status_code == 200
     assert _last_used(db_url, created["id"]) > backdated
+
+
+def test_polls_right_after_a_database_restart_are_answered(
+    api: httpx.Client, job: dict[str, Any]
+) -> None:
+    if os.environ.get("REELDOCS_DATABASE_URL"):
+        pytest.skip("restarts the embedded PostgreSQL; an external one is not ours to restart")
+    from reeldocs.core import embedded_db
+
+    # Several requests at once first, so the pool holds several connections to lose.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        warm = list(pool.map(lambda _: api.get(f"/api/jobs/{job['id']}"), range(16)))
+    assert {answer.status_code for answer in warm} == {200}
+    etag = warm[0].headers["etag"]
+
+    embedded_db.restart()
+
+    answers = [
+        api.get(f"/api/jobs/{job['id']}", headers={"If-None-Match": etag}) for _ in range(24)
+    ]
+    assert [answer.status_code for answer in answers] == [304] * 24
+    assert api.get("/api/orgs").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from reeldocs.core import security
 from reeldocs.core.db import APP_ROLE, DriverConnection, raw_driver_connection
@@ -186,18 +188,48 @@ async def user_transaction(request: Request) -> AsyncIterator[UserTransaction]:
     if request.method not in SAFE_METHODS:
         raise RuntimeError("user_transaction serves reads only: writes need the CSRF check")
     engine: AsyncEngine = request.app.state.engine
-    async with engine.connect() as connection:
+    connection, conn, actor = await _begin_as_user(engine, request)
+    try:
+        yield UserTransaction(conn, actor)
+    except BaseException:
+        with contextlib.suppress(psycopg.Error):  # a lost connection must not hide why
+            await conn.rollback()
+        raise
+    else:
+        await conn.commit()
+    finally:
+        await connection.close()
+
+
+async def _begin_as_user(
+    engine: AsyncEngine, request: Request
+) -> tuple[AsyncConnection, DriverConnection, Actor]:
+    """A pooled connection in a transaction as the requesting user. A connection the
+    server dropped since the pool last checked is replaced once: nothing was done on it."""
+    for attempt in (1, 2):
+        connection = await engine.connect()
         conn = await raw_driver_connection(connection)
         try:
             actor = await authenticate(conn, request)
             if actor is None:
                 raise NotAuthenticated(NOT_LOGGED_IN)
-            yield UserTransaction(conn, actor)
+            return connection, conn, actor
+        except psycopg.OperationalError:
+            if not conn.broken or attempt == 2:
+                await _discard(connection, conn)
+                raise
+            await connection.invalidate()
+            await connection.close()
         except BaseException:
-            await conn.rollback()
+            await _discard(connection, conn)
             raise
-        else:
-            await conn.commit()
+    raise AssertionError("unreachable")
+
+
+async def _discard(connection: AsyncConnection, conn: DriverConnection) -> None:
+    with contextlib.suppress(psycopg.Error):
+        await conn.rollback()
+    await connection.close()
 
 
 SESSION_LIFETIME = timedelta(days=30)
