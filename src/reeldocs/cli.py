@@ -101,24 +101,45 @@ def serve(
         bool, typer.Option("--no-worker", help="Do not run a worker in this process.")
     ] = False,
     concurrency: Annotated[int, typer.Option(help="Jobs the in-process worker runs at once.")] = 1,
+    web_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Web processes answering requests (default: one per core). With more than "
+            "one, a supervisor runs them, and the worker in a process of its own.",
+        ),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log one line per request.")
+    ] = False,
 ) -> None:
     """Run the web app (and a worker, unless --no-worker)."""
     import uvicorn
 
     from reeldocs.app import create_app
+    from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
 
     _setup_logging()
     settings, urls = _prepare()
-    application = create_app(
-        settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
-    )
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        proxy_headers=True,
-        log_level="info",
-    )
+    options = WebOptions(host or settings.host, port or settings.port, access_log)
+    processes = web_processes or default_web_processes()
+    if processes == 1:
+        application = create_app(
+            settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
+        )
+        uvicorn.run(application, **options.uvicorn_kwargs())
+        return
+    try:
+        serve_in_processes(
+            settings,
+            options,
+            processes=processes,
+            run_worker=not no_worker,
+            worker_concurrency=concurrency,
+        )
+    except RuntimeError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("worker")
