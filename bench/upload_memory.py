@@ -1,7 +1,8 @@
 """Server memory while it receives a 1 GiB upload: baseline RSS, peak RSS, the increase.
 
-Starts `reeldocs serve --no-worker` on a fresh embedded PostgreSQL in a temporary data
-directory and a free port, signs up, creates a project and streams a 1 GiB video to it,
+Starts `reeldocs serve --no-worker --web-processes 1` on a fresh embedded PostgreSQL in a
+temporary data directory and a free port, signs up, creates a project and streams a 1 GiB
+video to it,
 generated on the fly: a small real MP4 (index first) followed by a 1 GiB `free` box,
 which players and FFmpeg skip. The server therefore receives, stores, probes and accepts
 all of it. The resident memory of the server process (the Python process; PostgreSQL runs
@@ -149,7 +150,9 @@ def run(upload_bytes: int = UPLOAD_BYTES) -> UploadMemory:
     video = small_mp4(workdir / "small.mp4")
     with open(log, "wb") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "reeldocs.cli", "serve", "--no-worker", "--port", str(port)],
+            # One web process: the one whose memory is sampled receives the upload.
+            [sys.executable, "-m", "reeldocs.cli", "serve", "--no-worker"]
+            + ["--web-processes", "1", "--port", str(port)],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

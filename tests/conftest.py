@@ -203,9 +203,11 @@ class WorkerProcesses:
         return env
 
     def start(self, concurrency: int = 1, **extra_env: str) -> subprocess.Popen[bytes]:
-        log_path = _RUN_DIR / f"worker-{uuid.uuid4().hex[:8]}.log"
-        self.logs.append(log_path)
-        with open(log_path, "wb") as log:
+        handle, name = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=_RUN_DIR)
+        os.close(handle)
+        path = Path(name)
+        self.logs.append(path)
+        with open(path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "reeldocs.cli", "worker", "--concurrency", str(concurrency)],
                 env=self.env(**extra_env),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from reeldocs.core.db import DatabaseUrls
@@ -228,3 +232,88 @@ def test_a_worker_with_a_speech_model_that_is_not_there_says_so_and_stops(
         "tokenizer.json), or set REELDOCS_WHISPER_MODEL to a model name such as tiny.en or "
         "small."
     ]
+
+
+def _spawned(supervisor: psutil.Process) -> list[psutil.Process]:
+    """The supervisor's web and worker processes (multiprocessing's resource tracker aside)."""
+    return [
+        child
+        for child in supervisor.children()
+        if "spawn_main" in " ".join(child.cmdline()) and "resource_tracker" not in child.name()
+    ]
+
+
+def _wait_for(what: str, condition: Callable[[], bool], server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + CLI_TIMEOUT_SECONDS
+    while not condition():
+        assert server.poll() is None, f"reeldocs serve exited before {what}"
+        assert time.monotonic() < deadline, f"reeldocs serve took too long: {what}"
+        time.sleep(0.2)
+
+
+def _users(users_file: Path) -> list[int]:
+    """The processes the embedded server counts as its users."""
+    try:
+        return sorted(json.loads(users_file.read_text()))
+    except (OSError, ValueError):  # not written yet, or being written
+        return []
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=10).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_serve_runs_web_processes_and_a_worker_and_sigterm_stops_them_and_the_database(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Its own data directory: this serve is the embedded server's only user.
+    env = {**cli_env, "REELDOCS_DATA_DIR": str(tmp_path)}
+    env.pop("REELDOCS_DATABASE_URL", None)
+    port = free_port()
+    users_file = tmp_path / "pgdata" / ".handle_pids.json"
+    with open(tmp_path / "serve.log", "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "reeldocs.cli", "serve", "--port", str(port)]
+            + ["--web-processes", "3"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for("answering", lambda: _answers(f"http://127.0.0.1:{port}"), server)
+        supervisor = psutil.Process(server.pid)
+        children = _spawned(supervisor)
+        assert len(children) == 4  # three web processes and the worker
+        # Every process attaches to the embedded server on its own.
+        expected = sorted([server.pid, *(process.pid for process in children)])
+        _wait_for("every process attached", lambda: _users(users_file) == expected, server)
+        postmaster = psutil.Process(
+            int((tmp_path / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+        )
+
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=CLI_TIMEOUT_SECONDS) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert not [process for process in children if process.is_running()]
+    postmaster.wait(timeout=CLI_TIMEOUT_SECONDS)  # stopped with its last user
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+
+
+def test_serve_refuses_zero_web_processes(cli_env: dict[str, str]) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "reeldocs.cli", "serve", "--web-processes", "0"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert refused.returncode == 2
+    assert "--web-processes" in refused.stderr

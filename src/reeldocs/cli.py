@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
 from reeldocs.core.errors import ReeldocsError
+from reeldocs.core.logs import setup_logging
 from reeldocs.core.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -29,22 +29,6 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(orgs_app, name="orgs")
 
 T = TypeVar("T")
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("procrastinate.worker").addFilter(_cancelled_jobs_without_traceback)
-
-
-def _cancelled_jobs_without_traceback(record: logging.LogRecord) -> bool:
-    """The engine logs a job stopped by a cancel with its CancelledError's traceback; a
-    cancel is an expected end, told by the line itself ("ended with status: Aborted")."""
-    if record.exc_info and record.exc_info[0] is asyncio.CancelledError:
-        record.exc_info = None
-        record.exc_text = None
-    return True
 
 
 @contextmanager
@@ -108,26 +92,45 @@ def serve(
         bool, typer.Option("--no-worker", help="Do not run a worker in this process.")
     ] = False,
     concurrency: Annotated[int, typer.Option(help="Jobs the in-process worker runs at once.")] = 1,
+    web_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Web processes answering requests (default: one per core). With more than "
+            "one, a supervisor runs them, and the worker in a process of its own.",
+        ),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log one line per request.")
+    ] = False,
 ) -> None:
     """Run the web app (and a worker, unless --no-worker)."""
     import uvicorn
 
     from reeldocs.app import create_app
-    from reeldocs.core.limits import BoundedHttpToolsProtocol
+    from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
 
-    _setup_logging()
+    setup_logging()
     settings, urls = _prepare()
-    application = create_app(
-        settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
-    )
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        proxy_headers=False,  # the app believes REELDOCS_TRUSTED_PROXIES alone
-        http=BoundedHttpToolsProtocol,  # limits on the request line and headers
-        log_level="info",
-    )
+    options = WebOptions(host or settings.host, port or settings.port, access_log)
+    processes = web_processes or default_web_processes()
+    if processes == 1:
+        application = create_app(
+            settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
+        )
+        uvicorn.run(application, **options.uvicorn_kwargs())
+        return
+    try:
+        serve_in_processes(
+            settings,
+            options,
+            processes=processes,
+            run_worker=not no_worker,
+            worker_concurrency=concurrency,
+        )
+    except RuntimeError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("worker")
@@ -138,7 +141,7 @@ def worker(
     from reeldocs.jobs.worker import run_worker_forever
     from reeldocs.providers.base import ProviderError
 
-    _setup_logging()
+    setup_logging()
     settings, urls = _prepare()
     try:
         asyncio.run(

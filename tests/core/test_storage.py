@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +17,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from reeldocs.core.db import DatabaseUrls
+from reeldocs.core.errors import StorageUnavailable
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import LocalStorage, S3Storage, Storage, open_storage
+from reeldocs.core.storage import WEB_TIMEOUTS, LocalStorage, S3Storage, Storage, open_storage
+from reeldocs.core.storage_async import AsyncStorage
 from tests.conftest import PASSWORD, LiveServer, unique_email
 from tests.support.media_factory import make_slide_video, make_text_file
+from tests.support.tcp_proxy import FaultyProxy
 from tests.videos.helpers import eventually
 
 MiB = 1024 * 1024
@@ -226,3 +232,104 @@ def test_upload_serve_and_delete_with_s3_storage(
             assert eventually(lambda: objects() == [])  # removed just after the response
     finally:
         server.stop()
+
+
+# -- failures: a sentence, whether worth retrying, and nothing left behind --------------------
+
+
+def test_an_s3_server_that_is_not_there_is_a_transient_storage_error(aws_env: None) -> None:
+    from tests.conftest import free_port
+
+    storage = S3Storage(BUCKET, "p", f"http://127.0.0.1:{free_port()}", WEB_TIMEOUTS)
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable) as caught:
+        storage.size("videos/a/source")
+    assert time.monotonic() - started < 30  # a few quick refusals, not minutes
+    assert caught.value.transient
+    assert caught.value.status == 503
+    assert caught.value.detail.startswith("The file storage is not answering (")
+    with pytest.raises(StorageUnavailable):
+        list(storage.read_range("videos/a/source", 0, 10))
+
+
+def test_a_missing_bucket_is_said_so_and_not_retried(s3_client: Any, moto_endpoint: str) -> None:
+    storage = S3Storage("no-such-bucket", "p", moto_endpoint, WEB_TIMEOUTS)
+    with pytest.raises(StorageUnavailable) as caught:
+        _write(storage, "videos/a/source", b"bytes")
+    assert not caught.value.transient
+    assert "bucket 'no-such-bucket' does not exist" in caught.value.detail
+
+
+def test_async_storage_reads_opens_and_fetches(storage: Storage, tmp_path: Path) -> None:
+    data = os.urandom(2 * MiB + 5)
+    _write(storage, "videos/e/source", data)
+    files = AsyncStorage(storage)
+
+    async def scenario() -> None:
+        assert await files.size("videos/e/source") == len(data)
+        opened = await files.open_whole("videos/e/source")
+        assert opened is not None and opened.size == len(data)
+        assert b"".join([chunk async for chunk in opened.chunks]) == data
+        assert await files.open_whole("videos/e/missing") is None
+        assert await files.read_bytes("videos/e/missing") is None
+        path, copied = await files.fetch("videos/e/source", tmp_path / "work")
+        assert path.read_bytes() == data
+        assert copied == isinstance(storage, S3Storage)
+        if copied:
+            await files.remove_copy(path)
+            assert list((tmp_path / "work").iterdir()) == []
+        with pytest.raises(FileNotFoundError):
+            await files.fetch("videos/e/missing", tmp_path / "work")
+        await files.discard_prefix("videos/e")
+        assert not await files.exists("videos/e/source")
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_download_stops_and_leaves_no_file(
+    s3_client: Any, moto_endpoint: str, tmp_path: Path
+) -> None:
+    host, port = moto_endpoint.removeprefix("http://").split(":")
+    proxy = FaultyProxy(host, int(port))
+    try:
+        prefix = f"run-{os.urandom(4).hex()}"
+        _write(open_storage(f"s3://{BUCKET}/{prefix}", moto_endpoint), "v/source", bytes(4 * MiB))
+        files = AsyncStorage(open_storage(f"s3://{BUCKET}/{prefix}", proxy.url))
+        proxy.hold_transfers_after(MiB)
+
+        async def scenario() -> None:
+            download = asyncio.create_task(files.fetch("v/source", tmp_path / "work"))
+            assert await asyncio.to_thread(proxy.held.wait, 30)
+            download.cancel()
+            await asyncio.sleep(0.05)
+            proxy.release()  # the bytes flow again: the download sees it must stop
+            with pytest.raises(asyncio.CancelledError):
+                await download
+
+        asyncio.run(scenario())
+        assert list((tmp_path / "work").iterdir()) == []
+    finally:
+        proxy.close()
+
+
+def test_a_download_cut_part_way_goes_on_from_where_it_stopped(
+    s3_client: Any, moto_endpoint: str, tmp_path: Path
+) -> None:
+    host, port = moto_endpoint.removeprefix("http://").split(":")
+    proxy = FaultyProxy(host, int(port))
+    try:
+        prefix = f"run-{os.urandom(4).hex()}"
+        data = os.urandom(6 * MiB)
+        _write(open_storage(f"s3://{BUCKET}/{prefix}", moto_endpoint), "v/source", data)
+        storage = open_storage(f"s3://{BUCKET}/{prefix}", proxy.url)
+        proxy.hold_transfers_after(2 * MiB)
+        with ThreadPoolExecutor(1) as pool:
+            download = pool.submit(storage.download, "v/source", tmp_path / "copy")
+            assert proxy.held.wait(30)
+            proxy.down()  # the connection is reset in the middle of the body
+            proxy.back()
+            download.result(timeout=60)
+        assert (tmp_path / "copy").read_bytes() == data
+        assert proxy.accepted == 2  # one more request, for the rest only
+    finally:
+        proxy.close()

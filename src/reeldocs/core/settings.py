@@ -58,6 +58,19 @@ def _env_proxies(name: str) -> tuple[str, ...]:
     return proxies
 
 
+def _env_seconds(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}.") from None
+    if not seconds > 0:
+        raise ValueError(f"{name} must be more than 0 seconds, not {value!r}.")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -86,6 +99,11 @@ class Settings:
     signups_per_hour: int = 10
     # the speech model: a faster-whisper name or a folder; None means the default, tiny.en
     whisper_model: str | None = None
+    # how often a worker says it is alive, and after how long silent its jobs are retaken
+    heartbeat_seconds: float = 2.0
+    stalled_after_seconds: float = 6.0
+    # the first wait before a transient failure (storage, a provider) is tried again
+    retry_backoff_seconds: float = 2.0
 
     @property
     def embedded_database(self) -> bool:
@@ -122,6 +140,14 @@ def load_settings() -> Settings:
         raise ValueError(
             f"REELDOCS_PROVIDER must be auto, gemini, offline or openai, not {provider!r}."
         )
+    heartbeat = _env_seconds("REELDOCS_WORKER_HEARTBEAT_SECONDS", 2.0)
+    stalled_after = _env_seconds("REELDOCS_WORKER_STALLED_SECONDS", 6.0)
+    if stalled_after < 2 * heartbeat:
+        raise ValueError(
+            "REELDOCS_WORKER_STALLED_SECONDS must be at least twice "
+            "REELDOCS_WORKER_HEARTBEAT_SECONDS, or a worker that is merely slow to send one "
+            "heartbeat would lose its job."
+        )
     return Settings(
         data_dir=data_dir,
         database_url=_env("REELDOCS_DATABASE_URL"),
@@ -146,6 +172,9 @@ def load_settings() -> Settings:
         login_failures_per_address=_env_int("REELDOCS_LOGIN_FAILURES_PER_ADDRESS", 30),
         signups_per_hour=_env_int("REELDOCS_SIGNUPS_PER_HOUR", 10),
         whisper_model=_env("REELDOCS_WHISPER_MODEL"),
+        heartbeat_seconds=heartbeat,
+        stalled_after_seconds=stalled_after,
+        retry_backoff_seconds=_env_seconds("REELDOCS_JOB_RETRY_BACKOFF_SECONDS", 2.0),
     )
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from reeldocs.core.deps import AppSettings, CurrentActor, DbSession
+from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
+from reeldocs.core.errors import NotFound
 from reeldocs.docs import service
 from reeldocs.docs.subtitles import to_srt, to_webvtt
 from reeldocs.providers.registry import language_options
@@ -62,19 +63,23 @@ async def articles(
     ]
 
 
-@router.get("/videos/{video_id}/screenshots/{name}", response_class=Response)
+@router.get(
+    "/videos/{video_id}/screenshots/{name}",
+    response_class=Response,
+    responses={503: {"description": "The file storage is not answering (a sentence)"}},
+)
 async def screenshot(
-    video_id: uuid.UUID, name: str, request: Request, actor: CurrentActor, db: DbSession
+    video_id: uuid.UUID, name: str, actor: CurrentActor, db: DbSession, storage: AppStorage
 ) -> Response:
     shot = await service.screenshot(db, actor, video_id, name)
-    storage = request.app.state.storage
-    size = storage.size(shot.storage_path)
-    if size is None:
-        return Response(status_code=404)
+    await db.commit()  # the connection goes back to the pool before the storage is asked
+    opened = await storage.open_whole(shot.storage_path)
+    if opened is None:
+        raise NotFound("This screenshot is missing from storage. Process the video again.")
     return StreamingResponse(
-        storage.read_range(shot.storage_path, 0, size - 1),
+        opened.chunks,
         media_type="image/webp",
-        headers={"Content-Length": str(size), "Cache-Control": "private, max-age=86400"},
+        headers={"Content-Length": str(opened.size), "Cache-Control": "private, max-age=86400"},
     )
 
 
@@ -105,19 +110,23 @@ async def subtitles_srt(
     )
 
 
-@router.get("/videos/{video_id}/export", response_class=Response)
+@router.get(
+    "/videos/{video_id}/export",
+    response_class=Response,
+    responses={503: {"description": "The file storage is not answering (a sentence)"}},
+)
 async def export(
     video_id: uuid.UUID,
-    request: Request,
     actor: CurrentActor,
     db: DbSession,
+    storage: AppStorage,
     format: Literal["markdown", "mdx"] = "markdown",
 ) -> Response:
-    filename, data = await service.export_zip(
-        db, actor, request.app.state.storage, video_id, format
-    )
+    plan = await service.plan_export(db, actor, video_id, format)
+    await db.commit()  # the connection goes back to the pool before the storage is asked
+    data = await service.build_export(storage, plan)
     return Response(
         data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{plan.filename}"'},
     )

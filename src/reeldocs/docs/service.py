@@ -9,13 +9,14 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.core.languages import language_name, ordered_languages
-from reeldocs.core.storage import Storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.subtitles import Cue, to_srt, to_webvtt
 from reeldocs.videos import service as videos
@@ -194,37 +195,58 @@ def to_mdx(markdown: str) -> str:
     return "\n".join(out)
 
 
-async def export_zip(
-    session: AsyncSession, actor: Actor, storage: Storage, video_id: uuid.UUID, fmt: str
-) -> tuple[str, bytes]:
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export holds: its text files, and the stored screenshots still to read."""
+
+    filename: str
+    texts: dict[str, str]
+    screenshots: dict[str, str]  # name in the zip → storage key
+
+
+async def plan_export(
+    session: AsyncSession, actor: Actor, video_id: uuid.UUID, fmt: str
+) -> ExportPlan:
+    """Everything the export needs from the database; the storage is read afterwards, so
+    no database connection waits on it."""
     if fmt not in ("markdown", "mdx"):
         raise Invalid("The export format must be markdown or mdx.")
     video = await videos.get(session, actor, video_id)
     run_id = _require_docs(video)
     extension = "md" if fmt == "markdown" else "mdx"
+    texts: dict[str, str] = {}
+    for article in await _published_articles(session, video.id, run_id, None):
+        body = article.content_markdown.replace("](screenshots/", "](../screenshots/")
+        if fmt == "mdx":
+            front = f'---\ntitle: "{article.title.replace(chr(34), chr(39))}"\n---\n\n'
+            body = front + to_mdx(body)
+        texts[f"{article.language}/{article.order + 1:02d}-{article.slug}.{extension}"] = body
+    for language, subtitle in sorted((await _subtitles_by_language(session, run_id)).items()):
+        cues = _cues(subtitle)
+        texts[f"subtitles/{language}.vtt"] = to_webvtt(cues)
+        texts[f"subtitles/{language}.srt"] = to_srt(cues)
+    shots = await session.execute(sa.select(Screenshot).where(Screenshot.run_id == run_id))
+    screenshots = {f"screenshots/{shot.name}": shot.storage_path for shot in shots.scalars()}
+    slug = re.sub(r"[^a-z0-9]+", "-", video.title.lower()).strip("-") or "video"
+    return ExportPlan(f"{slug}-{fmt}.zip", texts, screenshots)
+
+
+async def build_export(storage: AsyncStorage, plan: ExportPlan) -> bytes:
+    """The zip: screenshots read from storage in threads, the archive built in one."""
+    files: dict[str, str | bytes] = dict(plan.texts)
+    for name, key in plan.screenshots.items():
+        data = await storage.read_bytes(key)
+        if data is not None:
+            files[name] = data
+    return await anyio.to_thread.run_sync(_zip, files)
+
+
+def _zip(files: dict[str, str | bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for article in await _published_articles(session, video.id, run_id, None):
-            body = article.content_markdown.replace("](screenshots/", "](../screenshots/")
-            if fmt == "mdx":
-                front = f'---\ntitle: "{article.title.replace(chr(34), chr(39))}"\n---\n\n'
-                body = front + to_mdx(body)
-            archive.writestr(
-                f"{article.language}/{article.order + 1:02d}-{article.slug}.{extension}", body
-            )
-        for language, subtitle in sorted((await _subtitles_by_language(session, run_id)).items()):
-            cues = _cues(subtitle)
-            archive.writestr(f"subtitles/{language}.vtt", to_webvtt(cues))
-            archive.writestr(f"subtitles/{language}.srt", to_srt(cues))
-        shots = await session.execute(sa.select(Screenshot).where(Screenshot.run_id == run_id))
-        for shot in shots.scalars():
-            size = storage.size(shot.storage_path)
-            if size is None:
-                continue
-            data = b"".join(storage.read_range(shot.storage_path, 0, size - 1)) if size else b""
-            archive.writestr(f"screenshots/{shot.name}", data)
-    slug = re.sub(r"[^a-z0-9]+", "-", video.title.lower()).strip("-") or "video"
-    return f"{slug}-{fmt}.zip", buffer.getvalue()
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def segment_out(segment: VideoSegment) -> dict[str, Any]:

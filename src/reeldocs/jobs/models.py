@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from reeldocs.core.db import Base
 
+# The status values as strings, for queries; jobs.lifecycle.JobStatus names them and
+# owns every change between them.
 ACTIVE_STATUSES = ("pending", "processing")
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "retried", "cancelled")
 
@@ -40,6 +42,7 @@ class ProcessingJob(Base):
     queue_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     video_status_before: Mapped[str]
     cancel_requested: Mapped[bool] = mapped_column(server_default=sa.false())
+    lease: Mapped[uuid.UUID | None]
     started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
@@ -47,4 +50,20 @@ class ProcessingJob(Base):
     )
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), server_onupdate=sa.FetchedValue()
+    )
+
+
+class JobEvent(Base):
+    """What happened to a job when it finished: an outbox others read in id order."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    org_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID]
+    job_id: Mapped[uuid.UUID]
+    type: Mapped[str]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
     )

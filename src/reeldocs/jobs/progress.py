@@ -3,66 +3,75 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import uuid
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.core.db import connection_lost
+from reeldocs.jobs import lifecycle
 from reeldocs.pipeline import faults
 from reeldocs.providers.base import Cancelled
 
+_logger = logging.getLogger(__name__)
+
 
 class JobStopped(Exception):
-    """The job is no longer ours to run: it was cancelled or finished elsewhere."""
+    """The job is no longer ours to run: it was cancelled, or another worker has it."""
 
 
 class JobProgressReporter:
     """Writes step, message and progress; progress only ever moves forward.
 
-    Every write is conditional on the job still being `processing`, so a job that
-    was cancelled in the meantime is noticed at the very next write.
+    Every write is conditional on the job still being `processing` under this
+    worker's lease, so a job that was cancelled, or given to another worker, in the
+    meantime is noticed at the very next write.
     """
 
     MIN_INTERVAL = 0.5  # seconds between two writes from a busy loop
 
     def __init__(
-        self, engine: AsyncEngine, job_id: uuid.UUID, loop: asyncio.AbstractEventLoop
+        self,
+        engine: AsyncEngine,
+        job_id: uuid.UUID,
+        lease: uuid.UUID,
+        loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.engine = engine
         self.job_id = job_id
+        self.lease = lease
         self.loop = loop
         self.stop_event = threading.Event()
         self.step = ""  # none entered yet in this attempt
         self._last_write = 0.0
+        self._unreported = False  # a progress write failed because the database was away
         self._lock = threading.Lock()
 
     async def update(self, step: str, message: str, progress: float) -> None:
         entering = step != self.step
         self.step = step
-        async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    sa.text(
-                        """
-                        UPDATE processing_jobs
-                        SET step = :step, step_message = :message,
-                            progress = GREATEST(progress, :progress)
-                        WHERE id = :id AND status = 'processing' AND NOT cancel_requested
-                        RETURNING id
-                        """
-                    ),
-                    {
-                        "id": self.job_id,
-                        "step": step,
-                        "message": message,
-                        "progress": round(min(max(progress, 0.0), 1.0), 4),
-                    },
+        try:
+            async with self.engine.begin() as conn:
+                ours = await lifecycle.progress(
+                    conn, self.job_id, self.lease, step, message, progress
                 )
-            ).first()
+        except Exception as error:
+            if entering or not connection_lost(error):
+                raise
+            # Progress inside a step can wait for the database: the work goes on, and
+            # the step's checkpoint (or its next report) finds the database back or not.
+            self._last_write = time.monotonic()
+            if not self._unreported:
+                _logger.warning(
+                    "job %s: progress not recorded, the database is away (%s)", self.job_id, error
+                )
+            self._unreported = True
+            return
+        self._unreported = False
         self._last_write = time.monotonic()
-        if row is None:
+        if not ours:
             self.stop_event.set()
             raise JobStopped()
         if entering:

@@ -3,7 +3,12 @@
 A worker that dies (SIGKILL, power loss) stops sending heartbeats; its job stays
 `doing` in the engine. Every few seconds each live worker asks for jobs whose
 worker has been silent too long and puts them back in the queue; whoever picks
-one up counts it as a new attempt (see pipeline.runner.claim).
+one up counts it as a new attempt (see jobs.lifecycle.claim).
+
+It also requeues active jobs whose engine job ended without them: a worker that
+lost the database could neither finish nor hand back its job, and the engine
+recorded its job as ended once it could (jobs.lifecycle.recover_orphans). Those
+cost no attempt.
 """
 
 from __future__ import annotations
@@ -12,6 +17,10 @@ import asyncio
 import logging
 
 import procrastinate
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from reeldocs.jobs import lifecycle
 
 _logger = logging.getLogger(__name__)
 
@@ -22,10 +31,28 @@ PRUNE_EVERY_SECONDS = 600.0
 KEEP_FINISHED_HOURS = 24
 
 
-async def requeue_stalled_jobs(queue: procrastinate.App) -> int:
-    stalled = await queue.job_manager.get_stalled_jobs(
-        seconds_since_heartbeat=STALLED_AFTER_SECONDS
-    )
+async def _server_up_for(engine: AsyncEngine) -> float:
+    async with engine.connect() as conn:
+        seconds = (
+            await conn.execute(
+                sa.text("SELECT extract(epoch FROM now() - pg_postmaster_start_time())")
+            )
+        ).scalar_one()
+    return float(seconds)
+
+
+async def requeue_stalled_jobs(
+    queue: procrastinate.App,
+    engine: AsyncEngine,
+    stalled_after: float = STALLED_AFTER_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> int:
+    # Right after the database server (re)started, a silent worker is most likely one
+    # still reconnecting, not a dead one: give every worker the time to send a
+    # heartbeat first, or a running job would be started again and counted an attempt.
+    if await _server_up_for(engine) < stalled_after + heartbeat:
+        return 0
+    stalled = await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
     count = 0
     for job in stalled:
         _logger.warning("job %s lost its worker; putting it back in the queue", job.id)
@@ -34,7 +61,21 @@ async def requeue_stalled_jobs(queue: procrastinate.App) -> int:
     return count
 
 
-async def prune_finished(queue: procrastinate.App) -> None:
+async def requeue_orphans(engine: AsyncEngine, queue: procrastinate.App) -> int:
+    async with engine.begin() as conn:
+        orphans = await lifecycle.recover_orphans(conn, queue)
+    for job_id in orphans:
+        _logger.warning(
+            "job %s was left active after its engine job ended (the database was away); "
+            "putting it back in the queue",
+            job_id,
+        )
+    return len(orphans)
+
+
+async def prune_finished(
+    queue: procrastinate.App, stalled_after: float = STALLED_AFTER_SECONDS
+) -> None:
     # The engine's rows are only plumbing: processing_jobs keeps the history users see.
     await queue.job_manager.delete_old_jobs(
         nb_hours=KEEP_FINISHED_HOURS,
@@ -42,20 +83,27 @@ async def prune_finished(queue: procrastinate.App) -> None:
         include_cancelled=True,
         include_aborted=True,
     )
-    await queue.job_manager.prune_stalled_workers(STALLED_AFTER_SECONDS * 10)
+    await queue.job_manager.prune_stalled_workers(stalled_after * 10)
 
 
-async def sweep_forever(queue: procrastinate.App) -> None:
+async def sweep_forever(
+    queue: procrastinate.App,
+    engine: AsyncEngine,
+    stalled_after: float = STALLED_AFTER_SECONDS,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> None:
+    every = min(SWEEP_EVERY_SECONDS, stalled_after / 3)
     since_prune = PRUNE_EVERY_SECONDS
     while True:
         try:
-            await requeue_stalled_jobs(queue)
+            await requeue_stalled_jobs(queue, engine, stalled_after, heartbeat)
+            await requeue_orphans(engine, queue)
             if since_prune >= PRUNE_EVERY_SECONDS:
-                await prune_finished(queue)
+                await prune_finished(queue, stalled_after)
                 since_prune = 0.0
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a database restart must not end the sweeper
             _logger.warning("stalled-job sweep failed; trying again shortly", exc_info=True)
-        await asyncio.sleep(SWEEP_EVERY_SECONDS)
-        since_prune += SWEEP_EVERY_SECONDS
+        await asyncio.sleep(every)
+        since_prune += every

@@ -4,13 +4,15 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
-from reeldocs.core.deps import AppSettings, CurrentActor, DbSession
-from reeldocs.jobs import service
+from reeldocs.core.deps import AppSettings, CurrentActor, DbSession, user_transaction
+from reeldocs.jobs import reading, service
 from reeldocs.jobs.schemas import CancelOut, JobOut, JobRef, ProcessIn, ProcessOut
 
 router = APIRouter(prefix="/api", tags=["jobs"])
+# What every open tab polls, mounted ahead of every other route (see app.py).
+polling_router = APIRouter(prefix="/api", tags=["jobs"])
 
 
 @router.post(
@@ -34,16 +36,28 @@ async def process_video(
     return ProcessOut(job_id=job.id, jobId=job.id)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}})
-async def get_job(
-    job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
-) -> Response:
-    job = await service.get_job(db, actor, job_id)
-    etag = service.etag_for(job)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(service.as_dict(job), headers=headers)
+@polling_router.get(
+    "/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}}
+)
+async def get_job(job_id: uuid.UUID, request: Request) -> Response:
+    # Polled by every open tab: it skips the ORM session and its dependencies, and a poll
+    # holding the current ETag is answered from the job's version alone.
+    async with user_transaction(request) as db:
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
+            etag = (await reading.job_version(db.conn, job_id)).etag()
+            if reading.matches(if_none_match, etag):
+                return Response(status_code=304, headers=_cache_headers(etag))
+        read = await reading.read_job(db.conn, job_id)
+    return Response(
+        read.job.model_dump_json(),
+        media_type="application/json",
+        headers=_cache_headers(read.version.etag()),
+    )
+
+
+def _cache_headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": "no-cache"}
 
 
 @router.get("/projects/{project_id}/jobs", response_model=list[JobOut])

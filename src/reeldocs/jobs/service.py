@@ -1,4 +1,5 @@
-"""Where a processing job is created, retried, cancelled and read.
+"""Where a processing job is created and read, and where users' retries and cancels
+are checked before jobs.lifecycle carries them out.
 
 A job is two rows that must never exist one without the other: our
 `processing_jobs` row (what users see) and the engine's queued job. Both are
@@ -8,8 +9,6 @@ written in the request's one transaction, on one connection.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 import procrastinate
 import sqlalchemy as sa
@@ -18,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import as_service, raw_driver_connection
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, Invalid, NotFound
+from reeldocs.core.errors import Conflict, Invalid
 from reeldocs.core.settings import Settings
-from reeldocs.jobs.models import ACTIVE_STATUSES, ProcessingJob
-from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
+from reeldocs.jobs import lifecycle
+from reeldocs.jobs.lifecycle import ACTIVE_STATUSES, JobStatus
+from reeldocs.jobs.models import ProcessingJob
 from reeldocs.jobs.schemas import JobOut
-from reeldocs.orgs.access import get_in_team, require_member
+from reeldocs.orgs.access import get_in_team
 from reeldocs.providers.registry import (
     language_name,
     language_options,
@@ -95,11 +95,7 @@ def validate_source_language(settings: Settings, source_language: str | None) ->
 async def _defer(session: AsyncSession, queue: procrastinate.App, job: ProcessingJob) -> None:
     """Queue the engine's job on the request's own connection and transaction."""
     async with as_service(session):
-        connection = await raw_driver_connection(session)
-        queue_job_id = await queue.configure_task(
-            PROCESS_VIDEO_TASK, queue=QUEUE, connection=connection
-        ).defer_async(job_id=str(job.id))
-    job.queue_job_id = queue_job_id
+        job.queue_job_id = await lifecycle.defer(await session.connection(), queue, job.id)
     await session.flush()
 
 
@@ -169,37 +165,26 @@ async def retry_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:
     old = await _get_for_update(session, actor, job_id)
-    if old.status not in ("failed", "cancelled"):
+    if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {old.status}.")
     video = (
         await session.execute(sa.select(Video).where(Video.id == old.video_id).with_for_update())
     ).scalar_one()
-    old.status = "retried"
-    new = ProcessingJob(
-        org_id=old.org_id,
-        project_id=old.project_id,
-        video_id=old.video_id,
-        languages=list(old.languages),
-        source_language=old.source_language,
-        run_id=old.run_id,  # resumes from the old job's checkpoints
-        retry_of=old.id,
-        video_status_before=old.video_status_before,
-        language_results={
-            code: result
-            for code, result in (old.language_results or {}).items()
-            if result.get("status") == "completed"
-        }
-        | {
-            code: {"status": "pending"}
-            for code in old.languages
-            if (old.language_results or {}).get(code, {}).get("status") != "completed"
-        },
-    )
-    await session.flush()
-    await _insert_active(session, new)
+    try:
+        async with session.begin_nested():
+            new_id = await lifecycle.retry(session, queue, old.id)
+    except IntegrityError:
+        # The partial unique index: another request started a job for this video.
+        active = await _active_job_id(session, old.video_id)
+        raise Conflict(
+            "This video is already being processed: wait for that job to finish or cancel it.",
+            job_id=str(active) if active else None,
+        ) from None
     video.status = "processing"
-    await _defer(session, queue, new)
-    return new
+    await session.refresh(old)
+    return (
+        await session.execute(sa.select(ProcessingJob).where(ProcessingJob.id == new_id))
+    ).scalar_one()
 
 
 async def cancel_job(
@@ -210,44 +195,22 @@ async def cancel_job(
         raise Conflict(
             f"Only pending or processing jobs can be cancelled; this one is {job.status}."
         )
-    await _cancel(session, job, "Cancelled")
+    await lifecycle.cancel(session, job.id, "Cancelled")
+    await session.refresh(job)
     return job
-
-
-async def _cancel(session: AsyncSession, job: ProcessingJob, message: str) -> None:
-    """Mark the job cancelled, give the video its status back, and stop the engine's job.
-
-    The worker's next progress write finds the job no longer processing and stops;
-    the engine's abort request makes it notice within a fraction of a second.
-    """
-    job.status = "cancelled"
-    job.cancel_requested = True
-    job.step_message = message
-    job.completed_at = datetime.now(UTC)
-    await session.execute(
-        sa.update(Video)
-        .where(Video.id == job.video_id, Video.status == "processing")
-        .values(status=job.video_status_before)
-    )
-    await session.flush()
-    if job.queue_job_id is None:
-        return
-    async with as_service(session):
-        await session.execute(
-            sa.text("SELECT procrastinate_cancel_job_v1(:id, true, true)"),
-            {"id": job.queue_job_id},
-        )
 
 
 async def cancel_for_deleted_video(session: AsyncSession, video_id: uuid.UUID) -> None:
     """Deleting a video (or its project) stops its job first."""
-    rows = await session.execute(
-        sa.select(ProcessingJob).where(
-            ProcessingJob.video_id == video_id, ProcessingJob.status.in_(ACTIVE_STATUSES)
+    active = (
+        await session.execute(
+            sa.select(ProcessingJob.id).where(
+                ProcessingJob.video_id == video_id, ProcessingJob.status.in_(ACTIVE_STATUSES)
+            )
         )
-    )
-    for job in rows.scalars():
-        await _cancel(session, job, "Cancelled: the video was deleted")
+    ).scalars()
+    for job_id in list(active):
+        await lifecycle.cancel(session, job_id, "Cancelled: the video was deleted")
 
 
 async def _get_for_update(session: AsyncSession, actor: Actor, job_id: uuid.UUID) -> ProcessingJob:
@@ -282,17 +245,10 @@ def _job_out(job: ProcessingJob, video_title: str) -> JobOut:
 
 
 async def get_job(session: AsyncSession, actor: Actor, job_id: uuid.UUID) -> JobOut:
-    row = (
-        await session.execute(
-            sa.select(ProcessingJob, Video.title)
-            .join(Video, Video.id == ProcessingJob.video_id)
-            .where(ProcessingJob.id == job_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("This job does not exist, or it belongs to another team.")
-    await require_member(session, actor, row[0].org_id, "job")
-    return _job_out(row[0], row[1])
+    """The job, when the caller's team owns it (row-level security hides the others)."""
+    from reeldocs.jobs.reading import read_job
+
+    return (await read_job(await raw_driver_connection(session), job_id)).job
 
 
 async def list_project_jobs(
@@ -329,11 +285,3 @@ async def video_job_history(
         .order_by(ProcessingJob.created_at.desc())
     )
     return [_job_out(job, title) for job, title in rows]
-
-
-def etag_for(job: JobOut) -> str:
-    return f'W/"{job.id}-{job.updated_at.timestamp():.6f}-{job.status}"'
-
-
-def as_dict(job: JobOut) -> dict[str, Any]:
-    return job.model_dump(mode="json")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession
+from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession, user_transaction
 from reeldocs.core.errors import NotFound
+from reeldocs.jobs import reading
 from reeldocs.jobs import service as jobs
+from reeldocs.jobs.reading import JobVersion
 from reeldocs.jobs.schemas import JobOut
 from reeldocs.orgs.access import require_writer
 from reeldocs.pages.job_views import is_active, language_choices, spoken_languages
@@ -21,10 +24,25 @@ from reeldocs.pages.project_pages import (
     project_and_role,
     render_jobs_card,
 )
-from reeldocs.pages.rendering import is_htmx, render
+from reeldocs.pages.rendering import PACKAGE_DIR, csrf_for, is_htmx, page_headers, render
 from reeldocs.projects.models import Project
 
 router = APIRouter(include_in_schema=False)
+# The card every open job page polls, mounted ahead of every other route (see app.py).
+card_router = APIRouter(include_in_schema=False)
+
+NOT_IN_PROJECT = "This job does not exist in this project."
+# What the job card looks like follows these files: a new version of them is a new card.
+CARD_VERSION = reading.digest(
+    *(
+        (PACKAGE_DIR / name).read_text()
+        for name in (
+            "templates/partials/job_card.html",
+            "templates/partials/progress.html",
+            "pages/job_views.py",
+        )
+    )
+)
 
 
 @router.get("/projects/{project_id}/upload")
@@ -49,17 +67,24 @@ async def upload_page(
     )
 
 
+@dataclass(frozen=True)
+class ProjectRef:
+    """The project as the job card needs it: its id, for links."""
+
+    id: uuid.UUID
+
+
 async def _project_job(
     db: AsyncSession, actor: Actor, project_id: uuid.UUID, job_id: uuid.UUID
 ) -> tuple[Project, str, JobOut]:
     project, role = await project_and_role(db, actor, project_id)
     job = await jobs.get_job(db, actor, job_id)
     if job.project_id != project.id:
-        raise NotFound("This job does not exist in this project.")
+        raise NotFound(NOT_IN_PROJECT)
     return project, role, job
 
 
-def _job_context(project: Project, role: str, job: JobOut) -> dict[str, object]:
+def _job_context(project: Project | ProjectRef, role: str, job: JobOut) -> dict[str, object]:
     from reeldocs.orgs.models import WRITER_ROLES
 
     return {"project": project, "job": job, "can_write": role in WRITER_ROLES, **JOB_HELPERS}
@@ -74,7 +99,11 @@ async def job_page(
 
 
 def _render_job_card(
-    request: Request, project: Project, role: str, job: JobOut, headers: dict[str, str] | None
+    request: Request,
+    project: Project | ProjectRef,
+    role: str,
+    job: JobOut,
+    headers: dict[str, str] | None,
 ) -> Response:
     return render(
         request,
@@ -86,12 +115,40 @@ def _render_job_card(
     )
 
 
-@router.get("/projects/{project_id}/jobs/{job_id}/card")
-async def job_card(
-    project_id: uuid.UUID, job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
-) -> Response:
-    project, role, job = await _project_job(db, actor, project_id, job_id)
-    return _render_job_card(request, project, role, job, None)
+def _card_etag(request: Request, version: JobVersion) -> str:
+    # Beyond the job, the card shows what the caller may do (their role) and carries their
+    # session's CSRF token in its forms; and it changes with the code that draws it.
+    return version.etag(version.role, reading.digest(csrf_for(request) or ""), CARD_VERSION)
+
+
+@card_router.get("/projects/{project_id}/jobs/{job_id}/card")
+async def job_card(project_id: uuid.UUID, job_id: uuid.UUID, request: Request) -> Response:
+    """The job page's progress card, polled every 2 s while the job is active; a poll that
+    holds the current card is answered 304 from the job's version alone."""
+    async with user_transaction(request) as db:
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
+            version = await reading.job_version(db.conn, job_id)
+            if version.project_id != project_id:
+                raise NotFound(NOT_IN_PROJECT)
+            etag = _card_etag(request, version)
+            if reading.matches(if_none_match, etag):
+                return page_headers(Response(status_code=304, headers=_card_cache_headers(etag)))
+        read = await reading.read_job(db.conn, job_id)
+    if read.version.project_id != project_id:
+        raise NotFound(NOT_IN_PROJECT)
+    return _render_job_card(
+        request,
+        ProjectRef(project_id),
+        read.version.role,
+        read.job,
+        _card_cache_headers(_card_etag(request, read.version)),
+    )
+
+
+def _card_cache_headers(etag: str) -> dict[str, str]:
+    # Kept by the browser only to be revalidated: its next poll sends If-None-Match.
+    return {"ETag": etag, "Cache-Control": "private, no-cache"}
 
 
 async def _after_action(

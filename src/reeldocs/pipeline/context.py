@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import Storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs.progress import JobProgressReporter
 from reeldocs.providers.base import Scene
 from reeldocs.providers.registry import ProviderSet
@@ -41,7 +41,7 @@ class RunContext:
     source_language: str | None  # None until the understanding step detects it
     settings: Settings
     engine: AsyncEngine
-    storage: Storage
+    storage: AsyncStorage  # blocking code in a thread uses storage.backend
     providers: ProviderSet
     reporter: JobProgressReporter
     work_dir: Path

@@ -1,17 +1,17 @@
-"""How a job ends: its run's docs replace the video's old ones, or it fails with a sentence."""
+"""How a job ends: its run's docs replace the video's old ones, or it fails with a sentence.
+
+The job's own status changes are jobs.lifecycle's; this module swaps the docs.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from reeldocs.jobs import lifecycle
 from reeldocs.pipeline.context import RunContext
 
 _logger = logging.getLogger(__name__)
@@ -19,25 +19,15 @@ _logger = logging.getLogger(__name__)
 RUN_TABLES = ("articles", "chapters", "video_segments", "subtitles", "screenshots")
 
 
-async def still_running(engine: AsyncEngine, job_id: uuid.UUID) -> bool:
+async def still_active(engine: AsyncEngine, job_id: uuid.UUID) -> bool:
     async with engine.connect() as conn:
-        status = (
-            await conn.execute(
-                sa.text("SELECT status FROM processing_jobs WHERE id = :id"), {"id": job_id}
-            )
-        ).scalar_one_or_none()
-    return status == "processing"
+        return await lifecycle.is_active(conn, job_id)
 
 
 async def save_language_results(ctx: RunContext) -> None:
     async with ctx.engine.begin() as conn:
-        await conn.execute(
-            sa.text(
-                "UPDATE processing_jobs "
-                "SET language_results = language_results || CAST(:r AS jsonb) "
-                "WHERE id = :id AND status = 'processing'"
-            ),
-            {"id": ctx.job_id, "r": json.dumps(ctx.language_results)},
+        await lifecycle.save_language_results(
+            conn, ctx.job_id, ctx.reporter.lease, ctx.language_results
         )
 
 
@@ -66,15 +56,7 @@ async def complete(ctx: RunContext) -> bool:
     """Publish the run in one transaction; False if the job was cancelled meanwhile."""
     video_id, run_id = ctx.video.id, ctx.run_id
     async with ctx.engine.begin() as conn:
-        status = (
-            await conn.execute(
-                sa.text(
-                    "SELECT status, cancel_requested FROM processing_jobs WHERE id = :id FOR UPDATE"
-                ),
-                {"id": ctx.job_id},
-            )
-        ).first()
-        if status is None or status.status != "processing" or status.cancel_requested:
+        if not await lifecycle.lock_running(conn, ctx.job_id, ctx.reporter.lease):
             return False
         await conn.execute(
             sa.text("SELECT 1 FROM videos WHERE id = :v FOR UPDATE"), {"v": video_id}
@@ -117,83 +99,16 @@ async def complete(ctx: RunContext) -> bool:
             ),
             {"r": run_id, "v": video_id, "src": ctx.spoken},
         )
-        await conn.execute(
-            sa.text(
-                """
-                UPDATE processing_jobs
-                SET status = 'completed', step = 'complete', step_message = 'Done', progress = 1,
-                    completed_at = now(), language_results = CAST(:results AS jsonb)
-                WHERE id = :id
-                """
-            ),
-            {"id": ctx.job_id, "results": json.dumps(ctx.language_results)},
-        )
+        await lifecycle.complete(conn, ctx.job_id, ctx.language_results)
     for old in old_runs:
-        try:
-            ctx.storage.delete_prefix(f"videos/{video_id}/runs/{old}")
-        except Exception:  # noqa: BLE001 - leftover files are harmless, the rows are gone
-            _logger.warning("could not remove files of old run %s", old, exc_info=True)
+        # in a thread, and only logged if the storage does not answer: the rows are gone
+        await ctx.storage.discard_prefix(f"videos/{video_id}/runs/{old}")
     return True
 
 
-async def fail(
-    conn: AsyncConnection,
-    job: RowMapping | Mapping[str, Any],
-    video: RowMapping | Mapping[str, Any],
-    message: str,
-    step: str,
+async def fail_running(
+    engine: AsyncEngine, job_id: uuid.UUID, lease: uuid.UUID, message: str, step: str
 ) -> None:
-    results = dict(job["language_results"] or {})
-    for code in job["languages"]:
-        if results.get(code, {}).get("status") != "completed":
-            results[code] = {
-                "status": "failed",
-                "detail": "The job failed before this language was done.",
-            }
-    await conn.execute(
-        sa.text(
-            """
-            UPDATE processing_jobs
-            SET status = 'failed', error_message = :message, failed_step = :step,
-                step_message = 'Failed', completed_at = now(), language_results = CAST(:r AS jsonb)
-            WHERE id = :id AND status IN ('pending', 'processing')
-            """
-        ),
-        {"id": job["id"], "message": message, "step": step, "r": json.dumps(results)},
-    )
-    # A video that had docs keeps them and stays ready; one that never had any is failed.
-    await conn.execute(
-        sa.text(
-            """
-            UPDATE videos SET status = CASE WHEN docs_run_id IS NULL THEN 'failed' ELSE 'ready' END
-            WHERE id = :v AND status = 'processing'
-            """
-        ),
-        {"v": video["id"]},
-    )
-
-
-async def fail_running(engine: AsyncEngine, job_id: uuid.UUID, message: str, step: str) -> None:
+    """Fail the job this worker runs, unless it was cancelled or is no longer its own."""
     async with engine.begin() as conn:
-        job = (
-            (
-                await conn.execute(
-                    sa.text("SELECT * FROM processing_jobs WHERE id = :id FOR UPDATE"),
-                    {"id": job_id},
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if job is None or job["status"] != "processing":
-            return
-        video = (
-            (
-                await conn.execute(
-                    sa.text("SELECT id FROM videos WHERE id = :v"), {"v": job["video_id"]}
-                )
-            )
-            .mappings()
-            .one()
-        )
-        await fail(conn, job, video, message, step)
+        await lifecycle.fail(conn, job_id, message, step, lease=lease)

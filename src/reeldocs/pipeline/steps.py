@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from reeldocs.docs.models import Article, Chapter, Screenshot, Subtitle
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import Cue, build_source_cues, translate_cues
+from reeldocs.jobs import lifecycle
 from reeldocs.media import ocr
 from reeldocs.media.analysis import StillPictures, analyse_video
 from reeldocs.media.audio import extract_audio
@@ -166,7 +167,7 @@ def _store_files(ctx: RunContext, paths: list[Path]) -> list[str]:
     for path in paths:
         ctx.reporter.check()
         key = ctx.key("screenshots", path.name)
-        ctx.storage.put_file(key, path)
+        ctx.storage.backend.put_file(key, path)  # in a worker thread (run_blocking)
         keys.append(key)
     return keys
 
@@ -278,10 +279,7 @@ async def transcribe(ctx: RunContext) -> None:
         if rows:
             await conn.execute(sa.insert(VideoSegment), rows)
         # kept with the segments, so a resumed job knows the language it detected
-        await conn.execute(
-            sa.text("UPDATE processing_jobs SET source_language = :l WHERE id = :id"),
-            {"l": ctx.spoken, "id": ctx.job_id},
-        )
+        await lifecycle.record_source_language(conn, ctx.job_id, ctx.spoken)
     if not rows:
         marker.touch()  # nothing was said: the docs come from the scenes alone
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Response
 
-from reeldocs.core.deps import CurrentActor, DbSession
+from reeldocs.core.deps import AppStorage, CurrentActor, DbSession
 from reeldocs.projects import service
 from reeldocs.projects.schemas import ProjectIn, ProjectOut, ProjectRename
 
@@ -35,14 +35,13 @@ async def rename_project(
 @router.delete("/{project_id}", status_code=204)
 async def delete_project(
     project_id: uuid.UUID,
-    request: Request,
     actor: CurrentActor,
     db: DbSession,
+    storage: AppStorage,
     background: BackgroundTasks,
 ) -> Response:
-    storage = request.app.state.storage
-    prefixes = await service.delete(db, actor, project_id, storage)
+    prefixes = await service.delete(db, actor, project_id)
     # Files go once the rows are gone for good (background tasks run after the commit).
     for prefix in prefixes:
-        background.add_task(storage.delete_prefix, prefix)
+        background.add_task(storage.discard_prefix, prefix)
     return Response(status_code=204, background=background)

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.core.db import insert_unique
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid
-from reeldocs.core.storage import Storage
 from reeldocs.core.text import printable, slugify
 from reeldocs.orgs import service as orgs
 from reeldocs.orgs.access import get_in_team, require_writer
@@ -68,9 +67,7 @@ async def rename(session: AsyncSession, actor: Actor, project_id: uuid.UUID, nam
     return project
 
 
-async def delete(
-    session: AsyncSession, actor: Actor, project_id: uuid.UUID, storage: Storage
-) -> list[str]:
+async def delete(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> list[str]:
     """Delete the project's rows; return the storage prefixes to remove after commit."""
     from reeldocs.videos.models import Video
 

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from reeldocs.core.deps import AppSettings, CurrentActor, DbSession
+from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.videos import service
 from reeldocs.videos.schemas import UPLOAD_REQUEST_BODY, VideoOut
@@ -27,7 +27,7 @@ async def list_videos(project_id: uuid.UUID, actor: CurrentActor, db: DbSession)
     status_code=201,
     response_model=VideoOut,
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
-    responses={413: _ERROR, 415: _ERROR, 422: _ERROR},
+    responses={413: _ERROR, 415: _ERROR, 422: _ERROR, 503: _ERROR},
 )
 async def upload_video(
     project_id: uuid.UUID,
@@ -35,6 +35,7 @@ async def upload_video(
     actor: CurrentActor,
     db: DbSession,
     settings: AppSettings,
+    storage: AppStorage,
 ) -> VideoOut | Response:
     """Upload a video (multipart: `file`, `title?`). It is read before it is accepted."""
     receiver: MultipartReceiver | None = None
@@ -45,7 +46,7 @@ async def upload_video(
             settings.max_upload_bytes,
         )
         return await service.upload(
-            db, actor, request.app.state.storage, settings, project_id, receiver, request.stream()
+            db, actor, storage, settings, project_id, receiver, request.stream()
         )
     except ReeldocsError as exc:
         if receiver is not None and receiver.body_complete:
@@ -63,16 +64,15 @@ async def show_video(video_id: uuid.UUID, actor: CurrentActor, db: DbSession) ->
 @router.delete("/videos/{video_id}", status_code=204)
 async def delete_video(
     video_id: uuid.UUID,
-    request: Request,
     actor: CurrentActor,
     db: DbSession,
+    storage: AppStorage,
     background: BackgroundTasks,
 ) -> Response:
     """Delete the video, its docs and its files; its active job is cancelled."""
-    storage = request.app.state.storage
     prefix = await service.delete(db, actor, video_id)
     # Files go once the rows are gone for good (background tasks run after the commit).
-    background.add_task(storage.delete_prefix, prefix)
+    background.add_task(storage.discard_prefix, prefix)
     return Response(status_code=204, background=background)
 
 
@@ -83,15 +83,15 @@ async def delete_video(
         200: {"content": {"video/mp4": {}}, "description": "The whole file"},
         206: {"description": "The byte range asked for with Range"},
         416: _ERROR,
+        503: _ERROR,
     },
 )
 async def video_file(
-    video_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+    video_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession, storage: AppStorage
 ) -> Response:
     """The video's bytes, whole or one `Range` (bytes=a-b, bytes=a-, bytes=-n)."""
-    storage = request.app.state.storage
     video = await service.get(db, actor, video_id)
-    # The session ends when this function returns, so no connection waits on the stream.
+    await db.commit()  # the connection goes back to the pool before the storage is asked
     source = await service.stored_source(storage, video)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private"}
     try:
@@ -106,7 +106,7 @@ async def video_file(
         headers["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{source.size}"
     headers["Content-Length"] = str(wanted.length)
     return StreamingResponse(
-        storage.read_range(source.key, wanted.start, wanted.end),
+        await service.open_source(storage, source, wanted),
         status_code=status,
         media_type=source.mime,
         headers=headers,

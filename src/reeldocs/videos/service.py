@@ -24,7 +24,7 @@ from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
 from reeldocs.core.languages import ordered_languages
 from reeldocs.core.settings import Settings
-from reeldocs.core.storage import Storage
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.core.text import printable
 from reeldocs.docs.models import Article
 from reeldocs.media.errors import MediaError
@@ -189,7 +189,7 @@ async def _probe(path: Any) -> VideoProbe:
 async def upload(
     session: AsyncSession,
     actor: Actor,
-    storage: Storage,
+    storage: AsyncStorage,
     settings: Settings,
     project_id: uuid.UUID,
     receiver: MultipartReceiver,
@@ -321,9 +321,23 @@ class StoredSource:
     mime: str
 
 
-async def stored_source(storage: Storage, video: Video) -> StoredSource:
+async def stored_source(storage: AsyncStorage, video: Video) -> StoredSource:
     key = video.storage_path or source_key(video.id)
-    size = await run_in_threadpool(storage.size, key)
+    size = await storage.size(key)
     if size is None:
-        raise NotFound("This video's file is missing from storage. Upload the video again.")
+        raise _missing_source()
     return StoredSource(key, size, video.mime or "application/octet-stream")
+
+
+async def open_source(
+    storage: AsyncStorage, source: StoredSource, wanted: ByteRange
+) -> AsyncIterator[bytes]:
+    """The range's bytes as they come; the object is opened before the answer starts."""
+    try:
+        return await storage.open_range(source.key, wanted.start, wanted.end)
+    except FileNotFoundError:
+        raise _missing_source() from None
+
+
+def _missing_source() -> NotFound:
+    return NotFound("This video's file is missing from storage. Upload the video again.")

@@ -22,7 +22,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 from reeldocs.core.errors import Invalid, ReeldocsError, TooLarge, UnsupportedMedia
-from reeldocs.core.storage import LocalStorage, Storage
+from reeldocs.core.storage import LocalStorage
+from reeldocs.core.storage_async import AsyncStorage
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -223,7 +224,7 @@ class SourceStaging:
     at most FLUSH_BYTES here plus what the writer buffers (an 8 MiB part for S3).
     """
 
-    def __init__(self, storage: Storage, key: str, prefix: str, scratch_dir: Path) -> None:
+    def __init__(self, storage: AsyncStorage, key: str, prefix: str, scratch_dir: Path) -> None:
         self._storage = storage
         self._key = key
         self._prefix = prefix
@@ -231,8 +232,8 @@ class SourceStaging:
         self._published = False
         self._scratch: IO[bytes] | None = None
         self._scratch_path: Path | None = None
-        self._writer = storage.writer(key)
-        if not isinstance(storage, LocalStorage):
+        self._writer = storage.backend.writer(key)
+        if not isinstance(storage.backend, LocalStorage):
             try:
                 scratch_dir.mkdir(parents=True, exist_ok=True)
                 fd, name = tempfile.mkstemp(dir=scratch_dir, prefix="upload-")
@@ -250,7 +251,7 @@ class SourceStaging:
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()
-            await anyio.to_thread.run_sync(self._write_through, data)
+            await self._storage.run(self._write_through, data)
 
     def _write_through(self, data: bytes) -> None:
         self._writer.write(data)
@@ -262,16 +263,16 @@ class SourceStaging:
         await self._flush()
         if self._scratch is None or self._scratch_path is None:
             # Local storage: commit in place; a refused file is removed by discard().
-            await anyio.to_thread.run_sync(self._writer.commit)
+            await self._storage.run(self._writer.commit)
             self._published = True
-            assert isinstance(self._storage, LocalStorage)
-            return self._storage.path(self._key)
+            assert isinstance(self._storage.backend, LocalStorage)
+            return self._storage.backend.path(self._key)
         await anyio.to_thread.run_sync(self._scratch.close)
         return self._scratch_path
 
     async def publish(self) -> None:
         if not self._published:
-            await anyio.to_thread.run_sync(self._writer.commit)
+            await self._storage.run(self._writer.commit)
             self._published = True
 
     async def discard(self) -> None:
@@ -279,8 +280,8 @@ class SourceStaging:
         with anyio.CancelScope(shield=True):
             try:
                 if not self._published:
-                    await anyio.to_thread.run_sync(self._writer.abort)
-                await anyio.to_thread.run_sync(self._storage.delete_prefix, self._prefix)
+                    await self._storage.run(self._writer.abort)
+                await self._storage.delete_prefix(self._prefix)
             except Exception:  # noqa: BLE001 - the original error is the one to report
                 _logger.warning("could not remove a refused upload at %s", self._key, exc_info=True)
 
