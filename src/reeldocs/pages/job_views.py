@@ -105,6 +105,24 @@ def language_failures(job: JobOut) -> list[LanguageFailure]:
     return failures
 
 
+def progress_announcement(job: JobOut) -> str:
+    """What a screen reader is told about the job: its step and status, never its percent,
+    so that the live region holding it speaks only when the step or the status changes."""
+    if job.status == "completed":
+        return "Completed: the docs are ready."
+    if job.status == "failed":
+        return f"Failed at the step {step_label(job.failed_step or job.step)}."
+    if job.status == "cancelled":
+        return "Cancelled."
+    if job.status == "retried":
+        return "Stopped: a new attempt took over."
+    if job.status == "pending":
+        return "Waiting for a worker to start."
+    keys = step_keys(job.languages)
+    number = keys.index(job.step) + 1 if job.step in keys else 1
+    return f"Step {number} of {len(keys)}: {step_label(job.step)}."
+
+
 def is_active(job: JobOut) -> bool:
     return job.status in ACTIVE_STATUSES
 

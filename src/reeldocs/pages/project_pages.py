@@ -26,6 +26,7 @@ from reeldocs.pages.job_views import (
     job_steps,
     language_choices,
     language_failures,
+    progress_announcement,
     status_label,
     step_label,
     videos_fingerprint,
@@ -46,6 +47,7 @@ PROCESSABLE_STATUSES = ("uploaded", "ready", "failed")
 JOB_HELPERS: dict[str, Any] = {
     "job_steps": job_steps,
     "language_failures": language_failures,
+    "progress_announcement": progress_announcement,
     "status_label": status_label,
     "step_label": step_label,
     "is_active": is_active,

@@ -16,9 +16,10 @@ from reeldocs.jobs import service as jobs
 from reeldocs.orgs.access import require_member
 from reeldocs.orgs.models import WRITER_ROLES
 from reeldocs.pages.job_views import language_choices
-from reeldocs.pages.markdown import render_article
+from reeldocs.pages.markdown import SCREENSHOT_REFERENCE, PageImages, render_article
 from reeldocs.pages.project_pages import JOB_HELPERS
 from reeldocs.pages.rendering import render
+from reeldocs.pages.screenshot_sizes import screenshot_sizes
 from reeldocs.projects import service as projects
 from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video
@@ -58,28 +59,48 @@ async def video_page(
 @dataclass
 class ChapterView:
     title: str
+    sources: list[docs.ArticleView]
     articles: list[dict[str, Any]]
 
     @property
     def titled(self) -> bool:
         """A chapter of one article that bears its name needs no heading of its own."""
-        return len(self.articles) > 1 or self.articles[0]["title"] != self.title
+        return len(self.sources) > 1 or self.sources[0].title != self.title
 
 
-def _chapters(video: Video, articles: list[docs.ArticleView]) -> list[ChapterView]:
+# The page's h1 is the video's title; a chapter's heading is an h2.
+CHAPTER_LEVEL = 2
+
+
+def _chapters(
+    video: Video, articles: list[docs.ArticleView], images: PageImages
+) -> list[ChapterView]:
     chapters: list[ChapterView] = []
     for article in articles:
         if not chapters or chapters[-1].title != article.chapter_title:
-            chapters.append(ChapterView(article.chapter_title, []))
-        chapters[-1].articles.append(
-            {
-                "id": article.id,
-                "title": article.title,
-                "slug": article.slug,
-                "start_time": article.start_time,
-                "html": render_article(article.content_markdown, video.id, article.title),
-            }
-        )
+            chapters.append(ChapterView(article.chapter_title, [], []))
+        chapters[-1].sources.append(article)
+    for chapter in chapters:
+        # An article is a subsection of its chapter, or the chapter itself when untitled.
+        level = CHAPTER_LEVEL + 1 if chapter.titled else CHAPTER_LEVEL
+        for article in chapter.sources:
+            html = render_article(
+                article.content_markdown,
+                video.id,
+                article.title,
+                heading_level=level,
+                images=images,
+            )
+            chapter.articles.append(
+                {
+                    "id": article.id,
+                    "title": article.title,
+                    "slug": article.slug,
+                    "start_time": article.start_time,
+                    "level": level,
+                    "html": html,
+                }
+            )
     return chapters
 
 
@@ -97,7 +118,13 @@ async def docs_page(
     shown_language = language
     if video.docs_run_id is not None:
         articles = await docs.articles(db, actor, video_id, language)
-        chapters = _chapters(video, articles)
+        shown = (
+            m.group(1) for a in articles for m in SCREENSHOT_REFERENCE.finditer(a.content_markdown)
+        )
+        sizes = await screenshot_sizes(
+            db, request.app.state.storage, video.id, video.docs_run_id, shown
+        )
+        chapters = _chapters(video, articles, PageImages(sizes))
         shown_language = articles[0].language if articles else language
     context.update({"chapters": chapters, "language": shown_language})
     return render(request, "pages/docs.html", context)

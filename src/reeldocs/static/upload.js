@@ -45,19 +45,14 @@
     chosen = file;
     uploaded = null;
     fileName.textContent = file.name + " · " + megabytes(file.size);
-    fileName.hidden = false;
     dropzone.classList.add("has-file");
     if (!titleInput.value.trim()) titleInput.value = file.name.replace(/\.[^.]+$/, "");
     clearError();
   }
 
   input.addEventListener("change", function () { choose(input.files[0]); });
-  dropzone.addEventListener("click", function (event) {
-    if (event.target.tagName !== "LABEL" && event.target !== input) input.click();
-  });
-  dropzone.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); }
-  });
+  // The drop area is a button: a click, Enter or Space opens the file picker.
+  dropzone.addEventListener("click", function () { input.click(); });
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
       event.preventDefault();
@@ -129,10 +124,16 @@
     });
   }
 
+  // The form the person was in goes away: their focus moves to the job's card, whose
+  // heading a screen reader reads out, and whose live region then follows the steps.
   function showJob(jobId) {
     var url = "/projects/" + projectId + "/jobs/" + jobId;
     history.replaceState(null, "", url);
-    return htmx.ajax("GET", url + "/card", { target: "#upload-area", swap: "innerHTML" });
+    return htmx.ajax("GET", url + "/card", { target: "#upload-area", swap: "innerHTML" })
+      .then(function () {
+        var heading = document.getElementById("job-card-heading");
+        if (heading) heading.focus();
+      });
   }
 
   form.addEventListener("submit", function (event) {
