@@ -77,7 +77,7 @@ async def screenshot_sizes(
             Screenshot.name.in_(wanted),
         )
     )
-    keys = dict(rows.tuples().all())
+    keys: dict[str, str] = {name: path for name, path in rows}
     missing = [key for key in keys.values() if key not in _known]
     for key, size in zip(
         missing, await asyncio.gather(*(_read_size(storage, key) for key in missing)), strict=True
