@@ -226,9 +226,10 @@ def create_app(
     # none configured, nobody's are believed (uvicorn is started without its own).
     app.add_middleware(BodyLimitMiddleware, respond=error_response)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
-    # Pages, scripts, styles and JSON shrink to a fifth or less. Starlette leaves videos,
-    # byte ranges (206) and compressed images (WebP) as they are; under 1 KB the headers
-    # cost more than gzip saves. Level 6 compresses within a few percent of 9, faster.
+    # Pages, scripts, styles and JSON shrink to a third or less (htmx 52 KB to 17 KB, the
+    # stylesheet 14 KB to 4 KB). Starlette leaves videos, byte ranges (206) and compressed
+    # images (WebP) as they are; under 1 KB gzip saves less than it costs. Level 6 writes
+    # within 0.5% of level 9's size.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
 
     from reeldocs.auth.routes import router as auth_router
