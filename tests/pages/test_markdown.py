@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from reeldocs.pages.markdown import render_article
+from reeldocs.pages.markdown import PageImages, render_article
 
 VIDEO = uuid.UUID("6f1c1d3e-8d0b-4a47-9a55-0d4a7c1e2b3f")
 
@@ -45,3 +46,18 @@ def test_a_first_heading_repeating_the_title_is_dropped() -> None:
     assert "<h2>Getting started</h2>" in render_article(
         "## Getting started", VIDEO, "Getting started"
     )
+
+
+def test_on_a_page_headings_nest_under_the_article_and_images_carry_their_size() -> None:
+    images = PageImages({"scene-001.webp": (1280, 720)})
+    html = render_article(
+        "# Intro\n\n## Steps\n\n#### Detail\n\n# Again\n\n![A](screenshots/scene-001.webp)",
+        VIDEO,
+        "Intro",
+        heading_level=3,
+        images=images,
+    )
+    assert [m.group(1) for m in re.finditer(r"<h(\d)>", html)] == ["4", "5", "4"]
+    assert 'width="1280" height="720"' in html and "loading" not in html  # the page's first
+    later = render_article("![B](screenshots/scene-002.webp)", VIDEO, images=images)
+    assert 'loading="lazy"' in later and "width" not in later  # no size known: none given
