@@ -91,6 +91,10 @@ def test_upload_list_show_serve_and_delete(
         ("bytes=-500", size - 500, size - 1),
         (f"bytes=10-{size * 10}", 10, size - 1),
         (f"bytes={size - 1}-{size - 1}", size - 1, size - 1),
+        # positions far past any file (more digits than Python parses by default)
+        ("bytes=0-" + "9" * 5000, 0, size - 1),
+        ("bytes=-" + "9" * 5000, 0, size - 1),
+        ("bytes=" + "0" * 5000 + "7-9", 7, 9),
     ]:
         part = user.get(f"/api/videos/{video['id']}/file", headers={"Range": header})
         assert part.status_code == 206, header
@@ -99,11 +103,18 @@ def test_upload_list_show_serve_and_delete(
         assert int(part.headers["content-length"]) == end - start + 1
         assert part.headers["content-type"] == "video/mp4"
 
-    for unsatisfiable in (f"bytes={size}-", f"bytes={size + 5}-{size + 10}", "bytes=-0"):
+    for unsatisfiable in (
+        f"bytes={size}-",
+        f"bytes={size + 5}-{size + 10}",
+        "bytes=-0",
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=" + "9" * 5000 + "-" + "9" * 5001,
+    ):
         refused = user.get(f"/api/videos/{video['id']}/file", headers={"Range": unsatisfiable})
         assert refused.status_code == 416, unsatisfiable
         assert refused.headers["content-range"] == f"bytes */{size}"
         assert is_sentence(refused.json()["detail"])
+        assert len(refused.json()["detail"]) < 200
 
     deleted = user.delete(f"/api/videos/{video['id']}", headers=csrf_headers(user))
     assert deleted.status_code == 204, deleted.text
