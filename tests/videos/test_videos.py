@@ -223,6 +223,35 @@ def test_requests_that_are_not_multipart_uploads(
     assert video_rows(db_url, project_id) == []
 
 
+def test_upload_refusals_say_what_is_wrong_with_the_form(
+    user: httpx.Client, sample_video: Path, db_url: str
+) -> None:
+    project_id = new_project(user)
+    headers = csrf_headers(user)
+    url = f"/api/projects/{project_id}/videos"
+    content = sample_video.read_bytes()
+
+    wrong_field = user.post(
+        url, files={"video": ("tour.mp4", content, "video/mp4")}, headers=headers
+    )
+    assert wrong_field.status_code == 422
+    detail = wrong_field.json()["detail"]
+    assert is_sentence(detail)
+    assert "'video'" in detail and "field 'file'" in detail and "too long" not in detail
+
+    long_name = "a" * 5000 + ".mp4"
+    named = user.post(url, files={"file": (long_name, content, "video/mp4")}, headers=headers)
+    assert named.status_code == 422
+    assert "file name is too long" in named.json()["detail"]
+    assert "well-formed" not in named.json()["detail"]
+
+    long_text = user.post(url, files={"notes": (None, "x" * 20_000)}, headers=headers)
+    assert long_text.status_code == 422
+    assert "'notes'" in long_text.json()["detail"]
+    assert "field 'file'" in long_text.json()["detail"]
+    assert video_rows(db_url, project_id) == []
+
+
 def test_cookie_uploads_need_the_csrf_token_and_bearer_uploads_do_not(
     user: httpx.Client, base_url: str, sample_video: Path, settings: Settings, db_url: str
 ) -> None:
