@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated, TypeVar
 
 import psycopg
@@ -29,6 +31,17 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(orgs_app, name="orgs")
 
 T = TypeVar("T")
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Once uvicorn has shut down it raises the signal that stopped it again. SIGTERM's
+    default action would end the process there, skipping the exit hooks that stop the
+    embedded database; exiting as Ctrl-C does (an exception) runs them."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 @contextmanager
@@ -118,6 +131,7 @@ def serve(
         application = create_app(
             settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
         )
+        _exit_cleanly_on_sigterm()
         uvicorn.run(application, **options.uvicorn_kwargs())
         return
     try:

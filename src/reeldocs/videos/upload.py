@@ -64,9 +64,7 @@ def _parse_failure(error: MultipartParseError) -> str:
             "upload it again."
         )
     if "header count" in reason:
-        return (
-            f"A form part has more than {DEFAULT_MAX_HEADER_COUNT} headers. " + _NOT_MULTIPART
-        )
+        return f"A form part has more than {DEFAULT_MAX_HEADER_COUNT} headers. " + _NOT_MULTIPART
     return "The upload is not well-formed multipart/form-data. " + _NOT_MULTIPART
 
 
