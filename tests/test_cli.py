@@ -359,4 +359,17 @@ def test_sigterm_stops_the_embedded_database_with_its_last_user(
             process.wait()
     postmaster.wait(timeout=CLI_TIMEOUT_SECONDS)  # stopped with its last user
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
-    assert "Traceback" not in (tmp_path / "process.log").read_text()
+    log = (tmp_path / "process.log").read_text()
+    assert "Traceback" not in log
+    # Start-up on a fresh data dir: one line per fact, none of the libraries' detail.
+    facts = [line.split(" reeldocs: ", 1)[1] for line in log.splitlines() if " reeldocs: " in line]
+    if command[0] == "serve":
+        port = arguments[arguments.index("--port") + 1]
+        assert facts[0] == f"Reeldocs is ready: open http://127.0.0.1:{port}"
+    assert f"Data directory: {tmp_path}" in facts
+    assert f"Database: embedded PostgreSQL in {tmp_path / 'pgdata'}" in facts
+    assert any(fact.startswith("Database schema: created (revision ") for fact in facts)
+    assert any(fact.startswith("Engines: speech faster-whisper tiny.en") for fact in facts)
+    assert any(fact.startswith("Languages: docs in English") for fact in facts)
+    for detail in ("initdb", "pg_ctl", "Running upgrade", "Waiting for application startup"):
+        assert detail not in log, detail

@@ -141,37 +141,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def report_missing_tools(settings: Settings) -> None:
-    """Say at start-up what offline processing will lack on this machine."""
-    from reeldocs.providers.registry import effective_provider, language_options
-
-    if effective_provider(settings) != "offline":
-        return
-    from reeldocs.media import ocr
-
-    if not ocr.available():
-        _logger.warning(
-            "Tesseract is not installed, so on-screen text is not read and offline chapter "
-            "titles come from the speech alone. Install Debian's tesseract-ocr and "
-            "tesseract-ocr-eng (scripts/install-system-packages.sh)."
-        )
-    if not any(option.translate for option in language_options(settings)):
-        _logger.warning(
-            "Neither Apertium nor an Argos Translate package is installed, so Reeldocs offers "
-            "English docs only. For offline translations install Debian's apertium with "
-            "apertium-eng-spa, apertium-eng-cat, apertium-en-gl and apertium-eo-en "
-            "(scripts/install-system-packages.sh), or Argos packages with argospm "
-            "(see REELDOCS_ARGOS_PACKAGES_DIR)."
-        )
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     urls: DatabaseUrls | None = None,
     run_worker: bool = False,
     worker_concurrency: int = 1,
-    say_missing_tools: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -180,8 +155,6 @@ def create_app(
         from reeldocs.jobs.queue import build_queue
         from reeldocs.jobs.worker import run_worker_forever
 
-        if say_missing_tools:  # a supervisor of several web processes says it once
-            report_missing_tools(settings)
         resolved = urls if urls is not None else await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
         # Connections past the pool's size are opened for one request and closed after it,

@@ -15,7 +15,8 @@ import typer
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
+from reeldocs import startup
+from reeldocs.core.db import DatabaseUrls, SchemaChange, create_engine, database_urls, migrate
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.logs import setup_logging
 from reeldocs.core.settings import Settings, get_settings
@@ -62,6 +63,11 @@ def _database_errors() -> Iterator[None]:
 
 def _prepare() -> tuple[Settings, DatabaseUrls]:
     """Settings, the database (started if embedded), and its schema brought up to date."""
+    settings, urls, _ = _prepare_and_migrate()
+    return settings, urls
+
+
+def _prepare_and_migrate() -> tuple[Settings, DatabaseUrls, SchemaChange]:
     try:
         settings = get_settings()
         urls = database_urls(settings)
@@ -69,8 +75,8 @@ def _prepare() -> tuple[Settings, DatabaseUrls]:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
     with _database_errors():
-        migrate(urls)
-    return settings, urls
+        schema = migrate(urls)
+    return settings, urls, schema
 
 
 def _as_service(urls: DatabaseUrls, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -124,15 +130,26 @@ def serve(
     from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
 
     setup_logging()
-    settings, urls = _prepare()
+    settings, urls, schema = _prepare_and_migrate()
     options = WebOptions(host or settings.host, port or settings.port, access_log)
     processes = web_processes or default_web_processes()
+
+    def announce(what_runs: str) -> None:
+        address = startup.browser_url(options.host, options.port)
+        startup.report(settings, urls, schema, address=address, processes=what_runs)
+
     if processes == 1:
         application = create_app(
             settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
         )
+        config = uvicorn.Config(application, **options.uvicorn_kwargs())
+        listener = config.bind_socket()  # exits with a message if it cannot
+        announce(
+            "one web process"
+            + ("" if no_worker else f" running a job worker ({concurrency} at once)")
+        )
         _exit_cleanly_on_sigterm()
-        uvicorn.run(application, **options.uvicorn_kwargs())
+        uvicorn.Server(config).run(sockets=[listener])
         return
     try:
         serve_in_processes(
@@ -141,6 +158,7 @@ def serve(
             processes=processes,
             run_worker=not no_worker,
             worker_concurrency=concurrency,
+            announce=announce,
         )
     except RuntimeError as error:
         typer.echo(f"Error: {error}", err=True)
@@ -156,8 +174,11 @@ def worker(
     from reeldocs.providers.base import ProviderError
 
     setup_logging()
-    settings, urls = _prepare()
+    settings, urls, schema = _prepare_and_migrate()
     try:
+        startup.report(
+            settings, urls, schema, processes=f"a job worker running {concurrency} at once"
+        )
         asyncio.run(
             run_worker_forever(
                 settings, urls, concurrency=concurrency, install_signal_handlers=True

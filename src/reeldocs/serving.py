@@ -73,7 +73,9 @@ class WebOptions:
             "port": self.port,
             "proxy_headers": False,  # the app believes REELDOCS_TRUSTED_PROXIES alone
             "http": BoundedHttpToolsProtocol,  # limits on the request line and headers
-            "log_level": "info",
+            # Reeldocs' own logging set-up (core/logs.py) decides what uvicorn's lines show.
+            "log_config": None,
+            "log_level": None,
             "access_log": self.access_log,
         }
 
@@ -95,9 +97,10 @@ def _web_process(settings: Settings, options: WebOptions, listener: socket.socke
 
     from reeldocs.app import create_app
 
+    setup_logging()
     _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)  # with the embedded server, attach to it
-    application = create_app(settings, urls=urls, say_missing_tools=False)
+    application = create_app(settings, urls=urls)
     server = uvicorn.Server(uvicorn.Config(application, **options.uvicorn_kwargs()))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every process of the group
         server.run(sockets=[listener])
@@ -209,20 +212,17 @@ def serve_in_processes(
     processes: int,
     run_worker: bool,
     worker_concurrency: int,
+    announce: Callable[[str], None],
 ) -> None:
     """Run `processes` web processes (and a worker process) until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from reeldocs.app import report_missing_tools
-
     config = uvicorn.Config("reeldocs.app:create_app", **options.uvicorn_kwargs())
     config.configure_logging()
-    listener = config.bind_socket()  # logs where it listens; exits with a message if it cannot
-    report_missing_tools(settings)
-    _logger.info(
-        "serving with %d web processes%s",
-        processes,
-        " and a worker process" if run_worker else "",
+    listener = config.bind_socket()  # exits with a message if it cannot
+    announce(
+        f"{processes} web processes"
+        + (f" and a job worker running {worker_concurrency} at once" if run_worker else "")
     )
 
     def start_web() -> SpawnProcess:
