@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +25,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.limits import BodyLimitMiddleware
+from reeldocs.core.openapi import errors, install_openapi
 from reeldocs.core.settings import Settings, get_settings
 from reeldocs.core.storage import WEB_TIMEOUTS, open_storage
 from reeldocs.core.storage_async import AsyncStorage
@@ -77,15 +81,47 @@ def _validation_sentence(exc: RequestValidationError) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def _allowed_methods(request: Request) -> str:
+def _path_param_fields(dependant: Dependant) -> list[Any]:
+    fields = list(dependant.path_params)
+    for sub in dependant.dependencies:
+        fields.extend(_path_param_fields(sub))
+    return fields
+
+
+def _path_params_valid(route: RouteContext, child_scope: Mapping[str, Any]) -> bool:
+    if not isinstance(route.original_route, APIRoute):
+        return True
+    fields = _path_param_fields(route.dependant)
+    _, problems = request_params_to_args(fields, child_scope.get("path_params", {}))
+    return not problems
+
+
+def _allowed_methods(request: Request) -> list[str]:
     """Every method some route at this address accepts: Starlette's own `Allow` names only
-    the first route it found (GET /login, not the POST /login beside it)."""
+    the first route it found (GET /login, not the POST /login beside it). A route counts
+    only when the address is valid for it: GET /api/videos/{video_id} does not make
+    /api/videos/process, which is not a video id, an address that takes GET."""
     allowed = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return ", ".join(allowed)
+        for route in iter_route_contexts(request.app.router.routes):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL and _path_params_valid(route, child_scope):
+                allowed.append(method)
+                break
+    return allowed
+
+
+def _method_not_allowed(request: Request, allowed: list[str]) -> Response:
+    return error_response(
+        request,
+        405,
+        {
+            "error": "MethodNotAllowed",
+            "detail": f"This address does not accept {request.method} requests.",
+        },
+        {"Allow": ", ".join(allowed)},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -95,6 +131,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            # An address that is no valid path of this route may be another route's own,
+            # for other methods (GET /api/videos/process, next to POST): 405, not 422.
+            allowed = _allowed_methods(request)
+            if allowed and request.method not in allowed:
+                return _method_not_allowed(request, allowed)
         return error_response(
             request, 422, {"error": "ValidationError", "detail": _validation_sentence(exc)}
         )
@@ -116,6 +158,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                return _method_not_allowed(request, allowed)
         kind = HTTP_KINDS.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else kind
         if exc.status_code == 404 and detail == "Not Found":
@@ -123,8 +169,6 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"This address does not accept {request.method} requests."
         headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return error_response(request, exc.status_code, {"error": kind, "detail": detail}, headers)
 
     @app.exception_handler(Exception)
@@ -253,7 +297,11 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={503: {**errors(503)[503], "description": "The database is not answering."}},
+    )
     async def healthz(request: Request) -> Response:
         if await ping(request.app.state.engine):
             return JSONResponse({"status": "ok"})
@@ -262,4 +310,5 @@ def create_app(
         )
 
     install_pages(app)
+    install_openapi(app)
     return app

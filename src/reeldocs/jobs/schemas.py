@@ -6,12 +6,22 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field
 
+from reeldocs.core.errors import ErrorOut
+
 
 class ProcessIn(BaseModel):
     video_id: uuid.UUID = Field(validation_alias=AliasChoices("video_id", "videoId"))
     languages: list[str] = Field(min_length=1, max_length=20)
     source_language: str | None = Field(
         default=None, validation_alias=AliasChoices("source_language", "sourceLanguage")
+    )
+
+
+class ProcessConflictOut(ErrorOut):
+    """A refusal to process a video, naming the job that is already at work on it."""
+
+    job_id: uuid.UUID | None = Field(
+        default=None, description="The video's active job; null while the video uploads."
     )
 
 
