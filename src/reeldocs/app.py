@@ -112,6 +112,23 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def _another_routes_address(request: Request) -> Response | None:
+    """405 when the route that answered does not take this address (its path parameters
+    refuse it) and other routes take it, for other methods only: GET /api/videos/process
+    reached GET /api/videos/{video_id}, but the address is POST /api/videos/process's."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    path_params = request.scope.get("path_params", {})
+    _, problems = request_params_to_args(_path_param_fields(route.dependant), path_params)
+    if not problems:
+        return None
+    allowed = _allowed_methods(request)
+    if not allowed or request.method in allowed:
+        return None
+    return _method_not_allowed(request, allowed)
+
+
 def _method_not_allowed(request: Request, allowed: list[str]) -> Response:
     return error_response(
         request,
@@ -124,19 +141,27 @@ def _method_not_allowed(request: Request, allowed: list[str]) -> Response:
     )
 
 
+_UNREADABLE_JSON: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "The request body is not valid JSON: it must be text in UTF-8.",
+    RecursionError: "The request body's JSON is nested too deeply to be read.",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReeldocsError)
     async def reeldocs_error(request: Request, exc: ReeldocsError) -> Response:
+        # Who is asking is settled before the path is: an anonymous GET /api/videos/process
+        # fails authentication before "process" fails to be a video id.
+        elsewhere = _another_routes_address(request) if exc.status in (401, 403) else None
+        if elsewhere is not None:
+            return elsewhere
         return error_response(request, exc.status, exc.body())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        if all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
-            # An address that is no valid path of this route may be another route's own,
-            # for other methods (GET /api/videos/process, next to POST): 405, not 422.
-            allowed = _allowed_methods(request)
-            if allowed and request.method not in allowed:
-                return _method_not_allowed(request, allowed)
+        elsewhere = _another_routes_address(request)
+        if elsewhere is not None:
+            return elsewhere
         return error_response(
             request, 422, {"error": "ValidationError", "detail": _validation_sentence(exc)}
         )
@@ -158,6 +183,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        unreadable = _UNREADABLE_JSON.get(type(exc.__cause__)) if exc.status_code == 400 else None
+        if unreadable is not None:
+            # FastAPI answers 400 when a JSON body cannot be decoded at all, and 422 when
+            # it decodes to something that is not JSON: to the caller, both are JSON to fix.
+            return error_response(request, 422, {"error": "ValidationError", "detail": unreadable})
         if exc.status_code == 405:
             allowed = _allowed_methods(request)
             if allowed:
