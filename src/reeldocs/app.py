@@ -183,7 +183,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        unreadable = _UNREADABLE_JSON.get(type(exc.__cause__)) if exc.status_code == 400 else None
+        cause = exc.__cause__
+        unreadable = _UNREADABLE_JSON.get(type(cause)) if cause and exc.status_code == 400 else None
         if unreadable is not None:
             # FastAPI answers 400 when a JSON body cannot be decoded at all, and 422 when
             # it decodes to something that is not JSON: to the caller, both are JSON to fix.
