@@ -49,7 +49,18 @@ async def process_video(
     "/jobs/{job_id}",
     response_model=JobOut,
     responses={304: {"description": "Unchanged since the ETag sent in If-None-Match"}},
-    openapi_extra=signed_in(404),
+    openapi_extra={
+        **signed_in(404),
+        "parameters": [
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The ETag of the last answer: 304 while the job is unchanged.",
+            }
+        ],
+    },
 )
 async def get_job(job_id: uuid.UUID, request: Request) -> Response:
     # Polled by every open tab: it skips the ORM session and its dependencies, and a poll

@@ -89,6 +89,18 @@ async def delete_video(
         206: {"content": _VIDEO_CONTENT, "description": "The byte range asked for with Range"},
         **errors(416, 503),
     },
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Range",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "One byte range: bytes=a-b, bytes=a- or bytes=-n. Anything "
+                "else (several ranges, another unit) gets the whole file.",
+            }
+        ]
+    },
 )
 async def video_file(
     video_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession, storage: AppStorage
