@@ -1,7 +1,12 @@
 """The OpenAPI document against the running app: every operation is called with data
 generated from the document (valid and invalid), signed in with an API token, and each
 answer must be no server error and exactly what the document says it may be: its status,
-its content type and its body."""
+its content type and its body.
+
+Nothing is left out. The video upload is fuzzed like the rest: the generated files are a
+few bytes, refused as no video at once, so streaming costs nothing. Without a worker no
+job ever finishes, so the answers of processed videos (articles, subtitles, exports)
+are met as "not found" only; tests/pages and tests/docs read them on processed videos."""
 
 from __future__ import annotations
 
