@@ -44,7 +44,7 @@ EXAMPLES_PER_OPERATION = 25
 
 def _operations() -> list[tuple[str, str]]:
     # Collected before any server runs: the same app's document, built in this process.
-    document = create_app(load_settings(), say_missing_tools=False).openapi()
+    document = create_app(load_settings()).openapi()
     return [(method.upper(), path) for path, ops in document["paths"].items() for method in ops]
 
 
