@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.logs import setup_logging
+from reeldocs.core.private_files import close_to_others, database_user_traverses, use_private_umask
 from reeldocs.core.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -29,6 +30,12 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(orgs_app, name="orgs")
 
 T = TypeVar("T")
+
+
+@app.callback()
+def _every_command() -> None:
+    # Before anything is created: the data directory is for Reeldocs alone.
+    use_private_umask()
 
 
 @contextmanager
@@ -51,6 +58,9 @@ def _prepare() -> tuple[Settings, DatabaseUrls]:
     """Settings, the database (started if embedded), and its schema brought up to date."""
     try:
         settings = get_settings()
+        close_to_others(
+            settings.data_dir, traverse=database_user_traverses(settings.embedded_database)
+        )
         urls = database_urls(settings)
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
