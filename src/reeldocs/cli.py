@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -119,9 +120,12 @@ def serve(
 
     from reeldocs.app import create_app
     from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
+    from reeldocs.videos.leftovers import ABANDONED_AFTER_SECONDS, remove_scratch_copies
 
     setup_logging()
     settings, urls = _prepare()
+    # Uploads interrupted by a killed web process may have left scratch copies here.
+    remove_scratch_copies(settings.data_dir, time.time() - ABANDONED_AFTER_SECONDS)
     options = WebOptions(host or settings.host, port or settings.port, access_log)
     processes = web_processes or default_web_processes()
     if processes == 1:

@@ -21,7 +21,9 @@ import procrastinate
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs import lifecycle, scratch
+from reeldocs.videos.leftovers import remove_abandoned_uploads
 
 _logger = logging.getLogger(__name__)
 
@@ -94,10 +96,11 @@ async def sweep_forever(
     heartbeat: float = HEARTBEAT_SECONDS,
     *,
     data_dir: Path | None = None,
+    storage: AsyncStorage | None = None,
 ) -> None:
     """Requeue stalled and orphaned jobs every few seconds; every few minutes (and at
-    once) prune the engine's old rows and remove the scratch folders of finished runs
-    from `data_dir`."""
+    once) prune the engine's old rows, remove the scratch folders of finished runs from
+    `data_dir` and what interrupted uploads left in `storage` (see videos.leftovers)."""
     every = min(SWEEP_EVERY_SECONDS, stalled_after / 3)
     since_prune = PRUNE_EVERY_SECONDS
     while True:
@@ -108,6 +111,8 @@ async def sweep_forever(
                 await prune_finished(queue, stalled_after)
                 if data_dir is not None:
                     await scratch.remove_finished_runs(engine, data_dir)
+                    if storage is not None:
+                        await remove_abandoned_uploads(engine, storage, data_dir)
                 since_prune = 0.0
         except asyncio.CancelledError:
             raise

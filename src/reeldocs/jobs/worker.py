@@ -172,6 +172,7 @@ async def _run_engine_worker(
             settings.stalled_after_seconds,
             settings.heartbeat_seconds,
             data_dir=settings.data_dir,
+            storage=runtime.storage,
         )
     )
     engine_worker = EngineWorker(
