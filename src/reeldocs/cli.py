@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -19,6 +20,7 @@ from reeldocs import startup
 from reeldocs.core.db import DatabaseUrls, SchemaChange, create_engine, database_urls, migrate
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.logs import setup_logging
+from reeldocs.core.private_files import close_to_others, database_user_traverses, use_private_umask
 from reeldocs.core.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -32,6 +34,12 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(orgs_app, name="orgs")
 
 T = TypeVar("T")
+
+
+@app.callback()
+def _every_command() -> None:
+    # Before anything is created: the data directory is for Reeldocs alone.
+    use_private_umask()
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -70,6 +78,9 @@ def _prepare() -> tuple[Settings, DatabaseUrls]:
 def _prepare_and_migrate() -> tuple[Settings, DatabaseUrls, SchemaChange]:
     try:
         settings = get_settings()
+        close_to_others(
+            settings.data_dir, traverse=database_user_traverses(settings.embedded_database)
+        )
         urls = database_urls(settings)
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
@@ -128,9 +139,12 @@ def serve(
 
     from reeldocs.app import create_app
     from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
+    from reeldocs.videos.leftovers import ABANDONED_AFTER_SECONDS, remove_scratch_copies
 
     setup_logging()
     settings, urls, schema = _prepare_and_migrate()
+    # Uploads interrupted by a killed web process may have left scratch copies here.
+    remove_scratch_copies(settings.data_dir, time.time() - ABANDONED_AFTER_SECONDS)
     options = WebOptions(host or settings.host, port or settings.port, access_log)
     processes = web_processes or default_web_processes()
 

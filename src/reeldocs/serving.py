@@ -38,6 +38,7 @@ from typing import Any
 from reeldocs.core.db import database_urls
 from reeldocs.core.limits import BoundedHttpToolsProtocol
 from reeldocs.core.logs import setup_logging
+from reeldocs.core.private_files import use_private_umask
 from reeldocs.core.settings import Settings
 
 _logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def _web_process(settings: Settings, options: WebOptions, listener: socket.socke
     from reeldocs.app import create_app
 
     setup_logging()
+    use_private_umask()  # inherited from the supervisor; set again however it was started
     _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)  # with the embedded server, attach to it
     application = create_app(settings, urls=urls)
@@ -112,6 +114,7 @@ def _worker_process(settings: Settings, concurrency: int) -> None:
     from reeldocs.providers.base import ProviderError
 
     setup_logging()
+    use_private_umask()  # inherited from the supervisor; set again however it was started
     os.nice(WORKER_NICENESS)
     _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)

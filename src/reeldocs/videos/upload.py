@@ -44,6 +44,8 @@ FORM_OVERHEAD_ALLOWANCE = 512 * 1024
 MAX_SMALL_FIELD_BYTES = 16 * 1024
 # Bytes gathered before one write to storage (in a worker thread, off the event loop).
 FLUSH_BYTES = 1024 * 1024
+# How the scratch copy of an upload to S3 is named (see videos.leftovers).
+SCRATCH_COPY_PREFIX = "upload-"
 
 
 def _shown_field(name: str) -> str:
@@ -271,7 +273,7 @@ class SourceStaging:
         if not isinstance(storage.backend, LocalStorage):
             try:
                 scratch_dir.mkdir(parents=True, exist_ok=True)
-                fd, name = tempfile.mkstemp(dir=scratch_dir, prefix="upload-")
+                fd, name = tempfile.mkstemp(dir=scratch_dir, prefix=SCRATCH_COPY_PREFIX)
             except OSError:
                 self._writer.abort()
                 raise
