@@ -317,3 +317,59 @@ def test_serve_refuses_zero_web_processes(cli_env: dict[str, str]) -> None:
 
     assert refused.returncode == 2
     assert "--web-processes" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["worker"], ["serve", "--web-processes", "1"]],
+    ids=["worker", "serve-one-process"],
+)
+def test_sigterm_stops_the_embedded_database_with_its_last_user(
+    cli_env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    # SIGTERM is what systemd and docker send: it must end the process as Ctrl-C does.
+    env = {**cli_env, "REELDOCS_DATA_DIR": str(tmp_path)}
+    env.pop("REELDOCS_DATABASE_URL", None)
+    users_file = tmp_path / "pgdata" / ".handle_pids.json"
+    arguments = [*command, "--port", str(free_port())] if command[0] == "serve" else command
+    with open(tmp_path / "process.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reeldocs.cli", *arguments],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for("attached", lambda: process.pid in _users(users_file), process)
+        if command[0] == "serve":
+            port = arguments[arguments.index("--port") + 1]
+            _wait_for("answering", lambda: _answers(f"http://127.0.0.1:{port}"), process)
+        else:
+            log_path = tmp_path / "process.log"
+            _wait_for("working", lambda: "reeldocs-worker@" in log_path.read_text(), process)
+        postmaster = psutil.Process(
+            int((tmp_path / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+        )
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=CLI_TIMEOUT_SECONDS) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    postmaster.wait(timeout=CLI_TIMEOUT_SECONDS)  # stopped with its last user
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+    log = (tmp_path / "process.log").read_text()
+    assert "Traceback" not in log
+    # Start-up on a fresh data dir: one line per fact, none of the libraries' detail.
+    facts = [line.split(" reeldocs: ", 1)[1] for line in log.splitlines() if " reeldocs: " in line]
+    if command[0] == "serve":
+        port = arguments[arguments.index("--port") + 1]
+        assert facts[0] == f"Reeldocs is ready: open http://127.0.0.1:{port}"
+    assert f"Data directory: {tmp_path}" in facts
+    assert f"Database: embedded PostgreSQL in {tmp_path / 'pgdata'}" in facts
+    assert any(fact.startswith("Database schema: created (revision ") for fact in facts)
+    assert any(fact.startswith("Engines: speech faster-whisper tiny.en") for fact in facts)
+    assert any(fact.startswith("Languages: docs in English") for fact in facts)
+    for detail in ("initdb", "pg_ctl", "Running upgrade", "Waiting for application startup"):
+        assert detail not in log, detail

@@ -36,6 +36,27 @@ def test_wrong_method_is_a_json_405(anonymous: httpx.Client) -> None:
     assert answer.headers["allow"] == "POST"
 
 
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_address_only_another_route_takes_is_405_not_422(
+    anonymous: httpx.Client, user: httpx.Client, method: str
+) -> None:
+    # /api/videos/{video_id} takes GET and DELETE, but "process" is no video id:
+    # /api/videos/process is POST /api/videos/process's address alone
+    for client in (user, anonymous):
+        answer = client.request(method, "/api/videos/process")
+
+        assert method in assert_error(answer, 405, "MethodNotAllowed")
+        assert answer.headers["allow"] == "POST"
+
+
+def test_a_malformed_id_on_an_address_no_route_takes_is_still_422(
+    anonymous: httpx.Client, user: httpx.Client
+) -> None:
+    answer = user.get("/api/videos/not-a-video-id")
+
+    assert "video_id" in assert_error(answer, 422, "ValidationError")
+
+
 def test_405_names_every_method_the_address_takes(anonymous: httpx.Client) -> None:
     # GET and POST /api/tokens are two routes; PUT is neither
     answer = anonymous.put("/api/tokens", json={})
@@ -53,9 +74,16 @@ def test_a_page_answering_405_says_which_methods_it_allows(anonymous: httpx.Clie
 
 @pytest.mark.parametrize(
     "content",
-    ['{"email": "a@example.com", "password": ', "not json at all", "[1, 2, 3]", "null"],
+    [
+        '{"email": "a@example.com", "password": ',
+        "not json at all",
+        "[1, 2, 3]",
+        "null",
+        b"\xc3\x28 not UTF-8",
+        "[" * 100_000,
+    ],
 )
-def test_malformed_json_is_a_422_sentence(anonymous: httpx.Client, content: str) -> None:
+def test_malformed_json_is_a_422_sentence(anonymous: httpx.Client, content: str | bytes) -> None:
     answer = anonymous.post(
         "/api/auth/login", content=content, headers={"Content-Type": "application/json"}
     )

@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, ping
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.limits import BodyLimitMiddleware
+from reeldocs.core.openapi import errors, install_openapi
 from reeldocs.core.settings import Settings, get_settings
 from reeldocs.core.storage import WEB_TIMEOUTS, open_storage
 from reeldocs.core.storage_async import AsyncStorage
@@ -79,24 +83,87 @@ def _validation_sentence(exc: RequestValidationError) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def _allowed_methods(request: Request) -> str:
+def _path_param_fields(dependant: Dependant) -> list[Any]:
+    fields = list(dependant.path_params)
+    for sub in dependant.dependencies:
+        fields.extend(_path_param_fields(sub))
+    return fields
+
+
+def _path_params_valid(route: RouteContext, child_scope: Mapping[str, Any]) -> bool:
+    if not isinstance(route.original_route, APIRoute):
+        return True
+    fields = _path_param_fields(route.dependant)
+    _, problems = request_params_to_args(fields, child_scope.get("path_params", {}))
+    return not problems
+
+
+def _allowed_methods(request: Request) -> list[str]:
     """Every method some route at this address accepts: Starlette's own `Allow` names only
-    the first route it found (GET /login, not the POST /login beside it)."""
+    the first route it found (GET /login, not the POST /login beside it). A route counts
+    only when the address is valid for it: GET /api/videos/{video_id} does not make
+    /api/videos/process, which is not a video id, an address that takes GET."""
     allowed = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return ", ".join(allowed)
+        for route in iter_route_contexts(request.app.router.routes):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL and _path_params_valid(route, child_scope):
+                allowed.append(method)
+                break
+    return allowed
+
+
+def _another_routes_address(request: Request) -> Response | None:
+    """405 when the route that answered does not take this address (its path parameters
+    refuse it) and other routes take it, for other methods only: GET /api/videos/process
+    reached GET /api/videos/{video_id}, but the address is POST /api/videos/process's."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    path_params = request.scope.get("path_params", {})
+    _, problems = request_params_to_args(_path_param_fields(route.dependant), path_params)
+    if not problems:
+        return None
+    allowed = _allowed_methods(request)
+    if not allowed or request.method in allowed:
+        return None
+    return _method_not_allowed(request, allowed)
+
+
+def _method_not_allowed(request: Request, allowed: list[str]) -> Response:
+    return error_response(
+        request,
+        405,
+        {
+            "error": "MethodNotAllowed",
+            "detail": f"This address does not accept {request.method} requests.",
+        },
+        {"Allow": ", ".join(allowed)},
+    )
+
+
+_UNREADABLE_JSON: dict[type[BaseException], str] = {
+    UnicodeDecodeError: "The request body is not valid JSON: it must be text in UTF-8.",
+    RecursionError: "The request body's JSON is nested too deeply to be read.",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReeldocsError)
     async def reeldocs_error(request: Request, exc: ReeldocsError) -> Response:
+        # Who is asking is settled before the path is: an anonymous GET /api/videos/process
+        # fails authentication before "process" fails to be a video id.
+        elsewhere = _another_routes_address(request) if exc.status in (401, 403) else None
+        if elsewhere is not None:
+            return elsewhere
         return error_response(request, exc.status, exc.body())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        elsewhere = _another_routes_address(request)
+        if elsewhere is not None:
+            return elsewhere
         return error_response(
             request, 422, {"error": "ValidationError", "detail": _validation_sentence(exc)}
         )
@@ -118,6 +185,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        cause = exc.__cause__
+        unreadable = _UNREADABLE_JSON.get(type(cause)) if cause and exc.status_code == 400 else None
+        if unreadable is not None:
+            # FastAPI answers 400 when a JSON body cannot be decoded at all, and 422 when
+            # it decodes to something that is not JSON: to the caller, both are JSON to fix.
+            return error_response(request, 422, {"error": "ValidationError", "detail": unreadable})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                return _method_not_allowed(request, allowed)
         kind = HTTP_KINDS.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else kind
         if exc.status_code == 404 and detail == "Not Found":
@@ -125,8 +202,6 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"This address does not accept {request.method} requests."
         headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return error_response(request, exc.status_code, {"error": kind, "detail": detail}, headers)
 
     @app.exception_handler(Exception)
@@ -143,37 +218,12 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def report_missing_tools(settings: Settings) -> None:
-    """Say at start-up what offline processing will lack on this machine."""
-    from reeldocs.providers.registry import effective_provider, language_options
-
-    if effective_provider(settings) != "offline":
-        return
-    from reeldocs.media import ocr
-
-    if not ocr.available():
-        _logger.warning(
-            "Tesseract is not installed, so on-screen text is not read and offline chapter "
-            "titles come from the speech alone. Install Debian's tesseract-ocr and "
-            "tesseract-ocr-eng (scripts/install-system-packages.sh)."
-        )
-    if not any(option.translate for option in language_options(settings)):
-        _logger.warning(
-            "Neither Apertium nor an Argos Translate package is installed, so Reeldocs offers "
-            "English docs only. For offline translations install Debian's apertium with "
-            "apertium-eng-spa, apertium-eng-cat, apertium-en-gl and apertium-eo-en "
-            "(scripts/install-system-packages.sh), or Argos packages with argospm "
-            "(see REELDOCS_ARGOS_PACKAGES_DIR)."
-        )
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     urls: DatabaseUrls | None = None,
     run_worker: bool = False,
     worker_concurrency: int = 1,
-    say_missing_tools: bool = True,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -182,8 +232,6 @@ def create_app(
         from reeldocs.jobs.queue import build_queue
         from reeldocs.jobs.worker import run_worker_forever
 
-        if say_missing_tools:  # a supervisor of several web processes says it once
-            report_missing_tools(settings)
         resolved = urls if urls is not None else await run_in_threadpool(database_urls, settings)
         app.state.urls = resolved
         # Connections past the pool's size are opened for one request and closed after it,
@@ -260,7 +308,11 @@ def create_app(
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={503: {**errors(503)[503], "description": "The database is not answering."}},
+    )
     async def healthz(request: Request) -> Response:
         if await ping(request.app.state.engine):
             return JSONResponse({"status": "ok"})
@@ -269,4 +321,5 @@ def create_app(
         )
 
     install_pages(app)
+    install_openapi(app)
     return app

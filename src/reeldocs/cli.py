@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated, TypeVar
 
 import psycopg
@@ -13,9 +16,11 @@ import typer
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.core.db import DatabaseUrls, create_engine, database_urls, migrate
+from reeldocs import startup
+from reeldocs.core.db import DatabaseUrls, SchemaChange, create_engine, database_urls, migrate
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.logs import setup_logging
+from reeldocs.core.private_files import close_to_others, database_user_traverses, use_private_umask
 from reeldocs.core.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -29,6 +34,23 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(orgs_app, name="orgs")
 
 T = TypeVar("T")
+
+
+@app.callback()
+def _every_command() -> None:
+    # Before anything is created: the data directory is for Reeldocs alone.
+    use_private_umask()
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Once uvicorn has shut down it raises the signal that stopped it again. SIGTERM's
+    default action would end the process there, skipping the exit hooks that stop the
+    embedded database; exiting as Ctrl-C does (an exception) runs them."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
 
 
 @contextmanager
@@ -49,15 +71,23 @@ def _database_errors() -> Iterator[None]:
 
 def _prepare() -> tuple[Settings, DatabaseUrls]:
     """Settings, the database (started if embedded), and its schema brought up to date."""
+    settings, urls, _ = _prepare_and_migrate()
+    return settings, urls
+
+
+def _prepare_and_migrate() -> tuple[Settings, DatabaseUrls, SchemaChange]:
     try:
         settings = get_settings()
+        close_to_others(
+            settings.data_dir, traverse=database_user_traverses(settings.embedded_database)
+        )
         urls = database_urls(settings)
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
     with _database_errors():
-        migrate(urls)
-    return settings, urls
+        schema = migrate(urls)
+    return settings, urls, schema
 
 
 def _as_service(urls: DatabaseUrls, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -109,16 +139,31 @@ def serve(
 
     from reeldocs.app import create_app
     from reeldocs.serving import WebOptions, default_web_processes, serve_in_processes
+    from reeldocs.videos.leftovers import ABANDONED_AFTER_SECONDS, remove_scratch_copies
 
     setup_logging()
-    settings, urls = _prepare()
+    settings, urls, schema = _prepare_and_migrate()
+    # Uploads interrupted by a killed web process may have left scratch copies here.
+    remove_scratch_copies(settings.data_dir, time.time() - ABANDONED_AFTER_SECONDS)
     options = WebOptions(host or settings.host, port or settings.port, access_log)
     processes = web_processes or default_web_processes()
+
+    def announce(what_runs: str) -> None:
+        address = startup.browser_url(options.host, options.port)
+        startup.report(settings, urls, schema, address=address, processes=what_runs)
+
     if processes == 1:
         application = create_app(
             settings, urls=urls, run_worker=not no_worker, worker_concurrency=concurrency
         )
-        uvicorn.run(application, **options.uvicorn_kwargs())
+        config = uvicorn.Config(application, **options.uvicorn_kwargs())
+        listener = config.bind_socket()  # exits with a message if it cannot
+        announce(
+            "one web process"
+            + ("" if no_worker else f" running a job worker ({concurrency} at once)")
+        )
+        _exit_cleanly_on_sigterm()
+        uvicorn.Server(config).run(sockets=[listener])
         return
     try:
         serve_in_processes(
@@ -127,6 +172,7 @@ def serve(
             processes=processes,
             run_worker=not no_worker,
             worker_concurrency=concurrency,
+            announce=announce,
         )
     except RuntimeError as error:
         typer.echo(f"Error: {error}", err=True)
@@ -142,8 +188,11 @@ def worker(
     from reeldocs.providers.base import ProviderError
 
     setup_logging()
-    settings, urls = _prepare()
+    settings, urls, schema = _prepare_and_migrate()
     try:
+        startup.report(
+            settings, urls, schema, processes=f"a job worker running {concurrency} at once"
+        )
         asyncio.run(
             run_worker_forever(
                 settings, urls, concurrency=concurrency, install_signal_handlers=True

@@ -38,6 +38,7 @@ from typing import Any
 from reeldocs.core.db import database_urls
 from reeldocs.core.limits import BoundedHttpToolsProtocol
 from reeldocs.core.logs import setup_logging
+from reeldocs.core.private_files import use_private_umask
 from reeldocs.core.settings import Settings
 
 _logger = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ class WebOptions:
             "port": self.port,
             "proxy_headers": False,  # the app believes REELDOCS_TRUSTED_PROXIES alone
             "http": BoundedHttpToolsProtocol,  # limits on the request line and headers
-            "log_level": "info",
+            # Reeldocs' own logging set-up (core/logs.py) decides what uvicorn's lines show.
+            "log_config": None,
+            "log_level": None,
             "access_log": self.access_log,
         }
 
@@ -95,9 +98,11 @@ def _web_process(settings: Settings, options: WebOptions, listener: socket.socke
 
     from reeldocs.app import create_app
 
+    setup_logging()
+    use_private_umask()  # inherited from the supervisor; set again however it was started
     _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)  # with the embedded server, attach to it
-    application = create_app(settings, urls=urls, say_missing_tools=False)
+    application = create_app(settings, urls=urls)
     server = uvicorn.Server(uvicorn.Config(application, **options.uvicorn_kwargs()))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every process of the group
         server.run(sockets=[listener])
@@ -109,6 +114,7 @@ def _worker_process(settings: Settings, concurrency: int) -> None:
     from reeldocs.providers.base import ProviderError
 
     setup_logging()
+    use_private_umask()  # inherited from the supervisor; set again however it was started
     os.nice(WORKER_NICENESS)
     _stop_when_orphaned(os.getppid())
     urls = database_urls(settings)
@@ -209,20 +215,17 @@ def serve_in_processes(
     processes: int,
     run_worker: bool,
     worker_concurrency: int,
+    announce: Callable[[str], None],
 ) -> None:
     """Run `processes` web processes (and a worker process) until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from reeldocs.app import report_missing_tools
-
     config = uvicorn.Config("reeldocs.app:create_app", **options.uvicorn_kwargs())
     config.configure_logging()
-    listener = config.bind_socket()  # logs where it listens; exits with a message if it cannot
-    report_missing_tools(settings)
-    _logger.info(
-        "serving with %d web processes%s",
-        processes,
-        " and a worker process" if run_worker else "",
+    listener = config.bind_socket()  # exits with a message if it cannot
+    announce(
+        f"{processes} web processes"
+        + (f" and a job worker running {worker_concurrency} at once" if run_worker else "")
     )
 
     def start_web() -> SpawnProcess:

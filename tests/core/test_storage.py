@@ -333,3 +333,32 @@ def test_a_download_cut_part_way_goes_on_from_where_it_stopped(
         assert proxy.accepted == 2  # one more request, for the rest only
     finally:
         proxy.close()
+
+
+def test_unfinished_writes_are_found_and_removed_once_old_enough(storage: Storage) -> None:
+    """What a process killed while writing leaves: a writer never committed (an S3
+    multipart upload with a part sent), beside a finished object in another folder."""
+    _write(storage, "videos/kept/source", b"a whole video")
+    unfinished = storage.writer("videos/killed/source")
+    unfinished.write(os.urandom(9 * MiB))  # past one S3 part: the upload has begun
+    started = time.time()
+
+    assert storage.folders("videos") == ["kept", "killed"]
+    changed = storage.last_change("videos/killed")
+    assert changed is not None
+    assert storage.last_change("videos/nothing-here") is None
+    if isinstance(storage, LocalStorage):  # moto dates every multipart upload in 2010
+        assert abs(changed - started) < 120  # clocks of one machine
+        # Younger than the cutoff: an upload that may still be going on stays.
+        assert storage.remove_unfinished("videos", started - 3600) == 0
+        assert storage.folders("videos") == ["kept", "killed"]
+
+    assert storage.remove_unfinished("videos", started + 3600) == 1
+    assert storage.folders("videos") == ["kept"]
+    assert storage.exists("videos/kept/source")
+    if isinstance(storage, S3Storage):
+        assert _multipart_uploads(storage) == []
+    else:
+        assert isinstance(storage, LocalStorage)
+        assert [p.name for p in (storage.root / "videos" / "kept").iterdir()] == ["source"]
+        unfinished.abort()  # closes the file a killed process would have left open

@@ -179,7 +179,9 @@ def test_upload_to_docs_in_two_languages(
     screenshot(page, "flow-09-docs-es")
 
     player = page.locator("#player")
-    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 1", timeout=15_000
+    )
     assert player.evaluate("v => v.currentTime") == 0
     links = page.locator(".prose a.timestamp")
     seconds = [float(s) for s in links.evaluate_all("els => els.map(e => e.dataset.seek)")]
@@ -187,7 +189,7 @@ def test_upload_to_docs_in_two_languages(
     assert seconds[target] > 0, seconds
     links.nth(target).click()
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime - {seconds[target]}) < 1"
+        f"() => Math.abs(document.getElementById('player').currentTime - {seconds[target]}) < 1"
     )
     assert page.url.endswith("/docs?language=es")  # seeking did not navigate away
     screenshot(page, "flow-10-seeked")

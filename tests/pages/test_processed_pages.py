@@ -50,7 +50,7 @@ def _settle(page: Page) -> None:
     """Let images and the player's metadata load before measuring or taking a picture."""
     page.wait_for_load_state("load")
     page.wait_for_function(
-        "[...document.images].every(i => i.complete)", timeout=10_000, polling=100
+        "() => [...document.images].every(i => i.complete)", timeout=10_000, polling=100
     )
 
 
@@ -67,11 +67,13 @@ def test_video_page_player_tracks_transcript_and_history(
         ["ca", "Catalan", "subtitles", False],
         ["es", "Spanish", "subtitles", False],
     ]
-    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15_000)
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 1", timeout=15_000
+    )
     assert page.evaluate("document.getElementById('player').duration") == pytest.approx(7, abs=1)
     # The tracks load: the default one has cues once the browser reads it.
     page.wait_for_function(
-        "document.getElementById('player').textTracks[0].cues?.length > 0", timeout=10_000
+        "() => document.getElementById('player').textTracks[0].cues?.length > 0", timeout=10_000
     )
 
     times = page.locator(".transcript .timestamp")
@@ -81,7 +83,7 @@ def test_video_page_player_tracks_transcript_and_history(
     assert target > 0
     last.click()
     page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.5"
+        f"() => Math.abs(document.getElementById('player').currentTime - {target}) < 0.5"
     )
 
     history = page.locator(".history-item")
@@ -91,7 +93,9 @@ def test_video_page_player_tracks_transcript_and_history(
 
     # A shared link with #t= opens the video at that moment.
     page.goto(f"/videos/{video_id}#t=5")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 5) < 0.5")
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 5) < 0.5"
+    )
 
 
 def test_moments_read_the_way_the_player_shows_them(
@@ -160,7 +164,9 @@ def test_article_html_is_shown_as_text_never_run(
     link = prose.locator("a.timestamp")
     expect(link).to_have_attribute("data-seek", "6")
     link.click()
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 6) < 0.5")
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('player').currentTime - 6) < 0.5"
+    )
     assert page.evaluate("window.__ran") is None
     assert dialogs == []
 

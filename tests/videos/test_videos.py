@@ -91,6 +91,10 @@ def test_upload_list_show_serve_and_delete(
         ("bytes=-500", size - 500, size - 1),
         (f"bytes=10-{size * 10}", 10, size - 1),
         (f"bytes={size - 1}-{size - 1}", size - 1, size - 1),
+        # positions far past any file (more digits than Python parses by default)
+        ("bytes=0-" + "9" * 5000, 0, size - 1),
+        ("bytes=-" + "9" * 5000, 0, size - 1),
+        ("bytes=" + "0" * 5000 + "7-9", 7, 9),
     ]:
         part = user.get(f"/api/videos/{video['id']}/file", headers={"Range": header})
         assert part.status_code == 206, header
@@ -99,11 +103,18 @@ def test_upload_list_show_serve_and_delete(
         assert int(part.headers["content-length"]) == end - start + 1
         assert part.headers["content-type"] == "video/mp4"
 
-    for unsatisfiable in (f"bytes={size}-", f"bytes={size + 5}-{size + 10}", "bytes=-0"):
+    for unsatisfiable in (
+        f"bytes={size}-",
+        f"bytes={size + 5}-{size + 10}",
+        "bytes=-0",
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=" + "9" * 5000 + "-" + "9" * 5001,
+    ):
         refused = user.get(f"/api/videos/{video['id']}/file", headers={"Range": unsatisfiable})
         assert refused.status_code == 416, unsatisfiable
         assert refused.headers["content-range"] == f"bytes */{size}"
         assert is_sentence(refused.json()["detail"])
+        assert len(refused.json()["detail"]) < 200
 
     deleted = user.delete(f"/api/videos/{video['id']}", headers=csrf_headers(user))
     assert deleted.status_code == 204, deleted.text
@@ -209,6 +220,35 @@ def test_requests_that_are_not_multipart_uploads(
     )
     assert unfinished.status_code == 400
     assert is_sentence(unfinished.json()["detail"])
+    assert video_rows(db_url, project_id) == []
+
+
+def test_upload_refusals_say_what_is_wrong_with_the_form(
+    user: httpx.Client, sample_video: Path, db_url: str
+) -> None:
+    project_id = new_project(user)
+    headers = csrf_headers(user)
+    url = f"/api/projects/{project_id}/videos"
+    content = sample_video.read_bytes()
+
+    wrong_field = user.post(
+        url, files={"video": ("tour.mp4", content, "video/mp4")}, headers=headers
+    )
+    assert wrong_field.status_code == 422
+    detail = wrong_field.json()["detail"]
+    assert is_sentence(detail)
+    assert "'video'" in detail and "field 'file'" in detail and "too long" not in detail
+
+    long_name = "a" * 5000 + ".mp4"
+    named = user.post(url, files={"file": (long_name, content, "video/mp4")}, headers=headers)
+    assert named.status_code == 422
+    assert "file name is too long" in named.json()["detail"]
+    assert "well-formed" not in named.json()["detail"]
+
+    long_text = user.post(url, files={"notes": (None, "x" * 20_000)}, headers=headers)
+    assert long_text.status_code == 422
+    assert "'notes'" in long_text.json()["detail"]
+    assert "field 'file'" in long_text.json()["detail"]
     assert video_rows(db_url, project_id) == []
 
 

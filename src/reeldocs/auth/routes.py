@@ -24,6 +24,7 @@ from reeldocs.core.deps import (
     DbSession,
     OptionalActor,
 )
+from reeldocs.core.openapi import errors
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -49,7 +50,9 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-@router.post("/auth/signup", status_code=201, response_model=SignupOut)
+@router.post(
+    "/auth/signup", status_code=201, response_model=SignupOut, responses=errors(403, 409, 429)
+)
 async def signup(
     body: SignupIn, request: Request, response: Response, db: DbSession, settings: AppSettings
 ) -> SignupOut:
@@ -63,7 +66,7 @@ async def signup(
     return SignupOut(user_id=user.id, org_id=org.id)
 
 
-@router.post("/auth/login", response_model=LoginOut)
+@router.post("/auth/login", response_model=LoginOut, responses=errors(401, 429))
 async def login(
     body: LoginIn, request: Request, response: Response, db: DbSession, settings: AppSettings
 ) -> LoginOut:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from reeldocs.auth.models import ApiToken, User
+from reeldocs.auth.schemas import MIN_PASSWORD_LENGTH
 from reeldocs.core import security
 from reeldocs.core.db import as_service, insert_unique
 from reeldocs.core.deps import Actor, session_expiry
@@ -39,7 +40,6 @@ from reeldocs.core.text import (
 )
 from reeldocs.orgs.models import Member, Organization
 
-MIN_PASSWORD_LENGTH = 8
 # Failed log-ins are counted over this window, three ways. Per client address and
 # account: someone guessing one person's password from one place is refused. Per client
 # address: someone trying many accounts from one place is refused. Per account, from

@@ -197,7 +197,21 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "migrations"
 
 
-def migrate(urls: DatabaseUrls) -> None:
+@dataclass(frozen=True)
+class SchemaChange:
+    """The schema's revision before and after a migration (None: no schema yet)."""
+
+    before: str | None
+    after: str | None
+
+
+def _schema_revision(conn: sa.Connection) -> str | None:
+    if conn.execute(sa.text("SELECT to_regclass('alembic_version')")).scalar() is None:
+        return None
+    return conn.execute(sa.text("SELECT max(version_num) FROM alembic_version")).scalar()
+
+
+def migrate(urls: DatabaseUrls) -> SchemaChange:
     """Bring the schema to head. Safe to call from several processes at once."""
     from alembic import command
     from alembic.config import Config
@@ -208,11 +222,13 @@ def migrate(urls: DatabaseUrls) -> None:
             conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
             conn.commit()
             try:
+                before = _schema_revision(conn)
                 config = Config()
                 config.set_main_option("script_location", str(migrations_dir()))
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
                 conn.commit()
+                return SchemaChange(before, _schema_revision(conn))
             finally:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
                 conn.commit()

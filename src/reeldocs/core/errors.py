@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 
 class ReeldocsError(Exception):
     """An expected failure with a sentence a person can act on."""
@@ -77,3 +79,21 @@ class StorageUnavailable(ReeldocsError):
         super().__init__(detail)
         self.reason = reason
         self.transient = transient
+
+
+class ErrorOut(BaseModel):
+    """The body of every error the JSON API answers with."""
+
+    # Some errors say more, in fields of their own (the active `job_id` of a 409).
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(
+        description="The kind of error, for programs: NotAuthenticated, Forbidden, NotFound, "
+        "Conflict, PayloadTooLarge, UnsupportedMedia, ValidationError, TooManyRequests, "
+        "StorageUnavailable, …",
+        examples=["NotFound"],
+    )
+    detail: str = Field(
+        description="A sentence saying what went wrong and what to do about it, for people.",
+        examples=["This video does not exist, or it belongs to another team."],
+    )

@@ -134,7 +134,7 @@ def load_settings() -> Settings:
         .expanduser()
         .resolve()
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # see core.private_files
     provider = (_env("REELDOCS_PROVIDER", "auto") or "auto").lower()
     if provider not in {"auto", "gemini", "offline", "openai"}:
         raise ValueError(

@@ -28,6 +28,8 @@ from reeldocs.core.errors import StorageUnavailable
 _logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
+# How a local file being written is named until it is complete.
+PARTIAL_PREFIX = ".partial-"
 DOWNLOAD_CHUNK = 4 * CHUNK
 
 
@@ -93,6 +95,21 @@ class Storage(Protocol):
         """The stored file itself when the storage is a local directory; else None."""
         ...
 
+    def folders(self, prefix: str) -> list[str]:
+        """The names directly under `prefix/` that hold objects (or unfinished writes)."""
+        ...
+
+    def last_change(self, prefix: str) -> float | None:
+        """When anything under `prefix/` was last written (epoch seconds), unfinished writes
+        included; None when there is nothing."""
+        ...
+
+    def remove_unfinished(self, prefix: str, before: float) -> int:
+        """Remove writes under `prefix/` that were never finished and untouched since `before`
+        (epoch seconds; of an S3 multipart upload only its start is known): what a process
+        killed while writing leaves. How many were removed."""
+        ...
+
     def download(
         self, key: str, target: Path, should_stop: Callable[[], bool] | None = None
     ) -> None: ...
@@ -112,7 +129,7 @@ class _LocalWriter:
     def __init__(self, final: Path) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
         self._final = final
-        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".partial-")
+        fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=PARTIAL_PREFIX)
         self._tmp = Path(tmp)
         self._file: IO[bytes] = os.fdopen(fd, "wb")
 
@@ -146,7 +163,7 @@ class LocalStorage:
     def put_file(self, key: str, path: Path) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".partial-{target.name}")
+        tmp = target.with_name(f"{PARTIAL_PREFIX}{target.name}")
         shutil.copyfile(path, tmp)
         os.replace(tmp, target)
 
@@ -186,6 +203,48 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path | None:
         return self.path(key)
+
+    def folders(self, prefix: str) -> list[str]:
+        try:
+            entries = list(os.scandir(self.path(prefix.rstrip("/"))))
+        except FileNotFoundError:
+            return []
+        return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
+
+    def last_change(self, prefix: str) -> float | None:
+        newest: float | None = None
+        for folder, _, files in os.walk(self.path(prefix.rstrip("/"))):
+            # a folder's own time too: a writer creates its folder before its file
+            for name in [".", *files]:
+                with contextlib.suppress(FileNotFoundError):
+                    changed = (Path(folder) / name).lstat().st_mtime
+                    newest = changed if newest is None else max(newest, changed)
+        return newest
+
+    def remove_unfinished(self, prefix: str, before: float) -> int:
+        removed = 0
+        for folder, _, files in os.walk(self.path(prefix.rstrip("/"))):
+            for name in files:
+                path = Path(folder) / name
+                # Written to a .partial- file, renamed once complete (see _LocalWriter):
+                # its last write is the newest sign of life an unfinished one can give.
+                with contextlib.suppress(FileNotFoundError):
+                    if name.startswith(PARTIAL_PREFIX) and path.lstat().st_mtime < before:
+                        path.unlink()
+                        removed += 1
+                        self._remove_empty_folders(path.parent, prefix)
+        return removed
+
+    def _remove_empty_folders(self, folder: Path, prefix: str) -> None:
+        """Remove `folder` and the folders above it that became empty, below `prefix`
+        (as on S3, where a folder is only the objects that name it)."""
+        top = self.path(prefix.rstrip("/"))
+        while folder != top and top in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or gone already
+                return
+            folder = folder.parent
 
     def download(
         self, key: str, target: Path, should_stop: Callable[[], bool] | None = None
@@ -445,6 +504,50 @@ class S3Storage:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+    def folders(self, prefix: str) -> list[str]:
+        full = self._key(prefix.rstrip("/")) + "/"
+        names: set[str] = set()
+        with self.errors("list the stored files"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full, Delimiter="/"
+            ):
+                names.update(
+                    item["Prefix"][len(full) :].rstrip("/")
+                    for item in page.get("CommonPrefixes", [])
+                )
+            for upload in self._unfinished(full):
+                names.add(upload["Key"][len(full) :].split("/", 1)[0])
+        return sorted(names)
+
+    def _unfinished(self, full_prefix: str) -> Iterator[dict[str, Any]]:
+        for page in self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=full_prefix
+        ):
+            yield from page.get("Uploads", [])
+
+    def last_change(self, prefix: str) -> float | None:
+        full = self._key(prefix.rstrip("/")) + "/"
+        times: list[float] = []
+        with self.errors("list the stored files"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full
+            ):
+                times += [item["LastModified"].timestamp() for item in page.get("Contents", [])]
+            times += [upload["Initiated"].timestamp() for upload in self._unfinished(full)]
+        return max(times, default=None)
+
+    def remove_unfinished(self, prefix: str, before: float) -> int:
+        full = self._key(prefix.rstrip("/")) + "/"
+        removed = 0
+        with self.errors("remove unfinished uploads"):
+            for upload in list(self._unfinished(full)):
+                if upload["Initiated"].timestamp() < before:
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    removed += 1
+        return removed
 
     def download(
         self, key: str, target: Path, should_stop: Callable[[], bool] | None = None

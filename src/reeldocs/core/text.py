@@ -12,7 +12,13 @@ def slugify(value: str, *, fallback: str = "item", max_length: int = 60) -> str:
     return slug[:max_length].strip("-") or fallback
 
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_SHAPE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+EMAIL_RE = re.compile(rf"^{_EMAIL_SHAPE}$")
+
+# What the API documents of fields it checks itself, with a sentence of its own when they
+# are wrong: the shape as sent, before the spaces around it are dropped and capitals lowered.
+EMAIL_FIELD_PATTERN = rf"^\s*{_EMAIL_SHAPE}\s*$"
+LANGUAGE_CODE_FIELD_PATTERN = r"^\s*[A-Za-z]{2,3}\s*$"
 
 
 def normalise_email(value: str) -> str:

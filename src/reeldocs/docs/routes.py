@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
 from reeldocs.core.errors import NotFound
+from reeldocs.core.openapi import errors
 from reeldocs.docs import service
 from reeldocs.docs.subtitles import to_srt, to_webvtt
 from reeldocs.providers.registry import language_options
@@ -66,7 +67,10 @@ async def articles(
 @router.get(
     "/videos/{video_id}/screenshots/{name}",
     response_class=Response,
-    responses={503: {"description": "The file storage is not answering (a sentence)"}},
+    responses={
+        200: {"content": {"image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+        **errors(503),
+    },
 )
 async def screenshot(
     video_id: uuid.UUID, name: str, actor: CurrentActor, db: DbSession, storage: AppStorage
@@ -83,7 +87,11 @@ async def screenshot(
     )
 
 
-@router.get("/videos/{video_id}/subtitles.vtt", response_class=Response)
+@router.get(
+    "/videos/{video_id}/subtitles.vtt",
+    response_class=Response,
+    responses={200: {"content": {"text/vtt": {"schema": {"type": "string"}}}}},
+)
 async def subtitles_vtt(
     video_id: uuid.UUID, actor: CurrentActor, db: DbSession, language: str | None = None
 ) -> Response:
@@ -95,7 +103,11 @@ async def subtitles_vtt(
     )
 
 
-@router.get("/videos/{video_id}/subtitles.srt", response_class=Response)
+@router.get(
+    "/videos/{video_id}/subtitles.srt",
+    response_class=Response,
+    responses={200: {"content": {"application/x-subrip": {"schema": {"type": "string"}}}}},
+)
 async def subtitles_srt(
     video_id: uuid.UUID, actor: CurrentActor, db: DbSession, language: str | None = None
 ) -> Response:
@@ -113,7 +125,10 @@ async def subtitles_srt(
 @router.get(
     "/videos/{video_id}/export",
     response_class=Response,
-    responses={503: {"description": "The file storage is not answering (a sentence)"}},
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+        **errors(503),
+    },
 )
 async def export(
     video_id: uuid.UUID,

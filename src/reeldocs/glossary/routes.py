@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from reeldocs.core.deps import CurrentActor, DbSession
 from reeldocs.glossary import service
 from reeldocs.glossary.models import GlossaryTerm
-from reeldocs.glossary.schemas import GlossaryTermIn, GlossaryTermOut
+from reeldocs.glossary.schemas import GlossaryIn, GlossaryTermOut
 
 router = APIRouter(prefix="/api/projects", tags=["glossary"])
 
@@ -25,7 +25,7 @@ async def get_glossary(
 
 @router.put("/{project_id}/glossary", response_model=list[GlossaryTermOut])
 async def replace_glossary(
-    project_id: uuid.UUID, body: list[GlossaryTermIn], actor: CurrentActor, db: DbSession
+    project_id: uuid.UUID, body: GlossaryIn, actor: CurrentActor, db: DbSession
 ) -> list[GlossaryTermOut]:
     """Replace the whole glossary; a term without a translation for a language is never
     translated into it."""

@@ -86,6 +86,8 @@ class Claim:
     job: dict[str, Any]  # the processing_jobs row as claimed
     video: dict[str, Any]  # the videos row
     lease: uuid.UUID
+    # the job was still `processing`: the worker before died without handing it back
+    worker_vanished: bool = False
 
 
 # ---- claim, progress, complete, fail: the worker's side ----
@@ -163,7 +165,7 @@ async def claim(
         .one()
     )
     claimed = {**job, "status": JobStatus.PROCESSING.value, "attempt": attempt, "lease": lease}
-    return Claim(job=claimed, video=dict(video), lease=lease)
+    return Claim(job=claimed, video=dict(video), lease=lease, worker_vanished=worker_vanished)
 
 
 async def progress(

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import procrastinate
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from reeldocs.jobs import lifecycle
+from reeldocs.core.storage_async import AsyncStorage
+from reeldocs.jobs import lifecycle, scratch
+from reeldocs.videos.leftovers import remove_abandoned_uploads
 
 _logger = logging.getLogger(__name__)
 
@@ -91,7 +94,13 @@ async def sweep_forever(
     engine: AsyncEngine,
     stalled_after: float = STALLED_AFTER_SECONDS,
     heartbeat: float = HEARTBEAT_SECONDS,
+    *,
+    data_dir: Path | None = None,
+    storage: AsyncStorage | None = None,
 ) -> None:
+    """Requeue stalled and orphaned jobs every few seconds; every few minutes (and at
+    once) prune the engine's old rows, remove the scratch folders of finished runs from
+    `data_dir` and what interrupted uploads left in `storage` (see videos.leftovers)."""
     every = min(SWEEP_EVERY_SECONDS, stalled_after / 3)
     since_prune = PRUNE_EVERY_SECONDS
     while True:
@@ -100,6 +109,10 @@ async def sweep_forever(
             await requeue_orphans(engine, queue)
             if since_prune >= PRUNE_EVERY_SECONDS:
                 await prune_finished(queue, stalled_after)
+                if data_dir is not None:
+                    await scratch.remove_finished_runs(engine, data_dir)
+                    if storage is not None:
+                        await remove_abandoned_uploads(engine, storage, data_dir)
                 since_prune = 0.0
         except asyncio.CancelledError:
             raise

@@ -7,8 +7,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from reeldocs.core.deps import AppSettings, CurrentActor, DbSession, user_transaction
+from reeldocs.core.openapi import errors, signed_in
 from reeldocs.jobs import reading, service
-from reeldocs.jobs.schemas import CancelOut, JobOut, JobRef, ProcessIn, ProcessOut
+from reeldocs.jobs.schemas import (
+    CancelOut,
+    JobOut,
+    JobRef,
+    ProcessConflictOut,
+    ProcessIn,
+    ProcessOut,
+)
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 # What every open tab polls, mounted ahead of every other route (see app.py).
@@ -19,7 +27,8 @@ polling_router = APIRouter(prefix="/api", tags=["jobs"])
     "/videos/process",
     status_code=202,
     response_model=ProcessOut,
-    responses={409: {"description": "The video has an active job; its job_id is in the body."}},
+    # 404 for a video_id the caller cannot see; 409 while the video uploads or has a job
+    responses={**errors(404), **errors(409, model=ProcessConflictOut)},
 )
 async def process_video(
     body: ProcessIn, request: Request, actor: CurrentActor, db: DbSession, settings: AppSettings
@@ -37,7 +46,21 @@ async def process_video(
 
 
 @polling_router.get(
-    "/jobs/{job_id}", response_model=JobOut, responses={304: {"description": "Unchanged"}}
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    responses={304: {"description": "Unchanged since the ETag sent in If-None-Match"}},
+    openapi_extra={
+        **signed_in(404),
+        "parameters": [
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The ETag of the last answer: 304 while the job is unchanged.",
+            }
+        ],
+    },
 )
 async def get_job(job_id: uuid.UUID, request: Request) -> Response:
     # Polled by every open tab: it skips the ORM session and its dependencies, and a poll
@@ -71,7 +94,7 @@ async def list_jobs(
     return await service.list_project_jobs(db, actor, project_id, state, limit)
 
 
-@router.post("/jobs/{job_id}/retry", status_code=202, response_model=JobRef)
+@router.post("/jobs/{job_id}/retry", status_code=202, response_model=JobRef, responses=errors(409))
 async def retry_job(
     job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
 ) -> JobRef:
@@ -79,7 +102,9 @@ async def retry_job(
     return JobRef(job_id=job.id)
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=CancelOut)
+@router.post(
+    "/jobs/{job_id}/cancel", status_code=202, response_model=CancelOut, responses=errors(409)
+)
 async def cancel_job(
     job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
 ) -> CancelOut:

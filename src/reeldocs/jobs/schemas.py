@@ -2,16 +2,44 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, Field
+
+from reeldocs.core.errors import ErrorOut
+from reeldocs.core.text import LANGUAGE_CODE_FIELD_PATTERN
+
+# The values of lifecycle.JobStatus (which reads this module, so cannot be read here).
+JOB_STATUSES = ("pending", "processing", "completed", "failed", "retried", "cancelled")
+JobStatusName = Annotated[str, Field(json_schema_extra={"enum": list(JOB_STATUSES)})]
+
+# Codes of GET /api/languages; the service checks them against what this server offers.
+_LANGUAGE_CODE: dict[str, Any] = {"type": "string", "pattern": LANGUAGE_CODE_FIELD_PATTERN}
 
 
 class ProcessIn(BaseModel):
     video_id: uuid.UUID = Field(validation_alias=AliasChoices("video_id", "videoId"))
-    languages: list[str] = Field(min_length=1, max_length=20)
+    languages: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description="Language codes, each once: the docs' language first (one that GET "
+        "/api/languages marks primary), then translations (marked translate).",
+        json_schema_extra={"items": _LANGUAGE_CODE, "uniqueItems": True},
+    )
     source_language: str | None = Field(
-        default=None, validation_alias=AliasChoices("source_language", "sourceLanguage")
+        default=None,
+        validation_alias=AliasChoices("source_language", "sourceLanguage"),
+        description="What is spoken (one GET /api/languages marks spoken); default: "
+        "detected when the speech model can, else en.",
+        json_schema_extra={"anyOf": [_LANGUAGE_CODE, {"type": "null"}]},
+    )
+
+
+class ProcessConflictOut(ErrorOut):
+    """A refusal to process a video, naming the job that is already at work on it."""
+
+    job_id: uuid.UUID | None = Field(
+        default=None, description="The video's active job; null while the video uploads."
     )
 
 
@@ -25,7 +53,7 @@ class JobOut(BaseModel):
     project_id: uuid.UUID
     video_id: uuid.UUID
     video_title: str
-    status: str
+    status: JobStatusName
     step: str
     step_message: str
     progress: float
@@ -48,4 +76,4 @@ class JobRef(BaseModel):
 
 class CancelOut(BaseModel):
     job_id: uuid.UUID
-    status: str
+    status: JobStatusName

@@ -167,7 +167,12 @@ async def _run_engine_worker(
     settings = runtime.settings
     sweeper = asyncio.create_task(
         sweep_forever(
-            queue, runtime.engine, settings.stalled_after_seconds, settings.heartbeat_seconds
+            queue,
+            runtime.engine,
+            settings.stalled_after_seconds,
+            settings.heartbeat_seconds,
+            data_dir=settings.data_dir,
+            storage=runtime.storage,
         )
     )
     engine_worker = EngineWorker(

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from reeldocs.core.deps import CurrentActor, DbSession
+from reeldocs.core.openapi import errors
 from reeldocs.orgs import invitations, service
 from reeldocs.orgs.schemas import (
     AcceptedOut,
@@ -31,7 +32,9 @@ async def list_members(org_id: uuid.UUID, actor: CurrentActor, db: DbSession) ->
     return await service.list_members(db, actor, org_id)
 
 
-@router.post("/{org_id}/members", status_code=201, response_model=InvitationOut)
+@router.post(
+    "/{org_id}/members", status_code=201, response_model=InvitationOut, responses=errors(409)
+)
 async def invite_member(
     org_id: uuid.UUID, body: MemberIn, actor: CurrentActor, db: DbSession
 ) -> InvitationOut:
@@ -40,7 +43,7 @@ async def invite_member(
     return await invitations.invite(db, actor, org_id, email=body.email, role=body.role)
 
 
-@router.get("/{org_id}/invitations", response_model=list[TeamInvitationOut])
+@router.get("/{org_id}/invitations", response_model=list[TeamInvitationOut], responses=errors(403))
 async def list_invitations(
     org_id: uuid.UUID, actor: CurrentActor, db: DbSession
 ) -> list[TeamInvitationOut]:
@@ -55,14 +58,14 @@ async def revoke_invitation(
     return Response(status_code=204)
 
 
-@router.patch("/{org_id}/members/{user_id}", response_model=MemberOut)
+@router.patch("/{org_id}/members/{user_id}", response_model=MemberOut, responses=errors(409))
 async def change_role(
     org_id: uuid.UUID, user_id: uuid.UUID, body: RoleIn, actor: CurrentActor, db: DbSession
 ) -> MemberOut:
     return await service.change_role(db, actor, org_id, user_id, body.role)
 
 
-@router.delete("/{org_id}/members/{user_id}", status_code=204)
+@router.delete("/{org_id}/members/{user_id}", status_code=204, responses=errors(409))
 async def remove_member(
     org_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, db: DbSession
 ) -> Response:

@@ -2,28 +2,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from reeldocs.auth.schemas import email_address
+
 Role = Literal["owner", "editor", "viewer"]
+# A role as answered: read from the database, where it is one of Role's values.
+RoleName = Annotated[str, Field(json_schema_extra={"enum": list(get_args(Role))})]
 
 
 class OrgOut(BaseModel):
     id: uuid.UUID
     name: str
     slug: str
-    role: str
+    role: RoleName
 
 
 class MemberOut(BaseModel):
     user_id: uuid.UUID
     email: str
-    role: str
+    role: RoleName
 
 
 class MemberIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: str = email_address()
     role: Role
 
 
@@ -36,7 +40,7 @@ class InvitationOut(BaseModel):
 
     invitation_id: uuid.UUID
     email: str
-    role: str
+    role: RoleName
     status: Literal["pending"] = "pending"
 
 
@@ -45,7 +49,7 @@ class TeamInvitationOut(BaseModel):
 
     id: uuid.UUID
     email: str
-    role: str
+    role: RoleName
     created_at: datetime
 
 
@@ -55,11 +59,11 @@ class MyInvitationOut(BaseModel):
     id: uuid.UUID
     org_id: uuid.UUID
     org_name: str
-    role: str
+    role: RoleName
     invited_by: str | None  # the inviting owner's name or address, while they have an account
     created_at: datetime
 
 
 class AcceptedOut(BaseModel):
     org_id: uuid.UUID
-    role: str
+    role: RoleName

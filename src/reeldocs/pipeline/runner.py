@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ from reeldocs.core.db import connection_lost
 from reeldocs.core.errors import StorageUnavailable
 from reeldocs.core.settings import Settings
 from reeldocs.core.storage_async import AsyncStorage
-from reeldocs.jobs import lifecycle
+from reeldocs.jobs import lifecycle, scratch
 from reeldocs.jobs.progress import JobProgressReporter, JobStopped
 from reeldocs.media.errors import MediaError
 from reeldocs.pipeline import publish, steps
@@ -61,6 +60,7 @@ class Claim:
     job: dict[str, Any]
     video: VideoInfo
     lease: uuid.UUID
+    worker_vanished: bool = False
 
 
 class StepFailed(Exception):
@@ -101,6 +101,7 @@ async def claim(runtime: WorkerRuntime, running: RunningJob) -> Claim | None:
             duration=float(video["duration_seconds"] or 0.0),
         ),
         lease=claimed.lease,
+        worker_vanished=claimed.worker_vanished,
     )
 
 
@@ -243,8 +244,8 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
     job = claimed.job
     loop = asyncio.get_running_loop()
     reporter = JobProgressReporter(runtime.engine, running.job_id, claimed.lease, loop)
-    work_dir = runtime.settings.data_dir / "work" / str(job["run_id"])
-    work_dir.mkdir(parents=True, exist_ok=True)
+    scratch_dir = await _enter_scratch(runtime, running.job_id, claimed)
+    work_dir = scratch_dir.path
     finished = False
     copy: Path | None = None
     try:
@@ -290,8 +291,26 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
     finally:
         if copy is not None:
             await runtime.storage.remove_copy(copy)
+        scratch_dir.release()
+        # Kept for a job handed back to the queue: its next claim here resumes with them.
         if finished or await _no_longer_active(runtime, running.job_id):
-            shutil.rmtree(work_dir, ignore_errors=True)
+            await asyncio.to_thread(scratch.remove_if_unused, work_dir)
+
+
+async def _enter_scratch(
+    runtime: WorkerRuntime, job_id: uuid.UUID, claimed: Claim
+) -> scratch.ScratchDir:
+    """The run's scratch folder, held while the job runs (see jobs.scratch)."""
+    data_dir = runtime.settings.data_dir
+    run_id = claimed.job["run_id"]
+    if claimed.worker_vanished:
+        # A worker of this machine that died may have died halfway through writing a file
+        # here (a screenshot, the video's download): start afresh. The run's checkpoints
+        # are in the database and the storage, not here.
+        path = scratch.scratch_path(data_dir, run_id)
+        if path.exists() and await asyncio.to_thread(scratch.remove_if_unused, path):
+            _logger.info("job %s: removed the scratch files its stopped worker left", job_id)
+    return await asyncio.to_thread(scratch.enter, data_dir, run_id)
 
 
 async def _fail(runtime: WorkerRuntime, running: RunningJob, step: str, error: Exception) -> bool:

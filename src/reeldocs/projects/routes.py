@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, BackgroundTasks, Response
 
 from reeldocs.core.deps import AppStorage, CurrentActor, DbSession
+from reeldocs.core.openapi import errors
 from reeldocs.projects import service
 from reeldocs.projects.schemas import ProjectIn, ProjectOut, ProjectRename
 
@@ -15,7 +16,8 @@ def _out(project: object) -> ProjectOut:
     return ProjectOut.model_validate(project, from_attributes=True)
 
 
-@router.post("", status_code=201, response_model=ProjectOut)
+# 404: the team named by org_id, or the caller's own when none is named, is not theirs.
+@router.post("", status_code=201, response_model=ProjectOut, responses=errors(404))
 async def create_project(body: ProjectIn, actor: CurrentActor, db: DbSession) -> ProjectOut:
     return _out(await service.create(db, actor, body.name, body.org_id))
 

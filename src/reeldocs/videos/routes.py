@@ -7,13 +7,18 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
 from reeldocs.core.errors import ReeldocsError
+from reeldocs.core.openapi import errors
 from reeldocs.videos import service
 from reeldocs.videos.schemas import UPLOAD_REQUEST_BODY, VideoOut
 from reeldocs.videos.upload import MultipartReceiver
 
 router = APIRouter(prefix="/api", tags=["videos"])
 
-_ERROR = {"description": "A sentence saying what went wrong"}
+# The file's own type, found by reading it at upload (MP4, QuickTime, WebM, Matroska…).
+_VIDEO_CONTENT = {
+    "video/*": {"schema": {"type": "string", "format": "binary"}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+}
 
 
 @router.get("/projects/{project_id}/videos", response_model=list[VideoOut])
@@ -27,7 +32,7 @@ async def list_videos(project_id: uuid.UUID, actor: CurrentActor, db: DbSession)
     status_code=201,
     response_model=VideoOut,
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
-    responses={413: _ERROR, 415: _ERROR, 422: _ERROR, 503: _ERROR},
+    responses=errors(400, 413, 415, 422, 503),
 )
 async def upload_video(
     project_id: uuid.UUID,
@@ -80,10 +85,21 @@ async def delete_video(
     "/videos/{video_id}/file",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"video/mp4": {}}, "description": "The whole file"},
-        206: {"description": "The byte range asked for with Range"},
-        416: _ERROR,
-        503: _ERROR,
+        200: {"content": _VIDEO_CONTENT, "description": "The whole file"},
+        206: {"content": _VIDEO_CONTENT, "description": "The byte range asked for with Range"},
+        **errors(416, 503),
+    },
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Range",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "One byte range: bytes=a-b, bytes=a- or bytes=-n. Anything "
+                "else (several ranges, another unit) gets the whole file.",
+            }
+        ]
     },
 )
 async def video_file(

@@ -284,6 +284,15 @@ class ByteRange:
 
 
 _SINGLE_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+# Past this many digits a byte position is beyond any file (and Python refuses to parse
+# more than 4,300 digits): it is read as "very far" instead.
+_MAX_POSITION_DIGITS = 19
+_FAR = 10**_MAX_POSITION_DIGITS
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_POSITION_DIGITS else _FAR
 
 
 def requested_range(header: str | None, size: int) -> ByteRange | None:
@@ -296,21 +305,22 @@ def requested_range(header: str | None, size: int) -> ByteRange | None:
     if match is None or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    shown = (header or "").strip()
     unsatisfiable = RangeNotSatisfiable(
-        f"The range asked for ({header.strip() if header else ''}) is outside the file, "
-        f"which has {size} bytes."
+        f"The range asked for ({shown if len(shown) <= 60 else shown[:57] + '...'}) is "
+        f"outside the file, which has {size} bytes."
     )
     if first == "":
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0:
             raise unsatisfiable
         return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = _position(first)
+    if last != "" and _position(last) < start:
         return None
     if start >= size:
         raise unsatisfiable
-    end = min(int(last), size - 1) if last != "" else size - 1
+    end = min(_position(last), size - 1) if last != "" else size - 1
     return ByteRange(start, end)
 
 

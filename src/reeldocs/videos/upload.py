@@ -18,12 +18,18 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import (
+    DEFAULT_MAX_HEADER_COUNT,
+    DEFAULT_MAX_HEADER_SIZE,
+    MultipartParser,
+    parse_options_header,
+)
 from starlette.requests import ClientDisconnect
 
 from reeldocs.core.errors import Invalid, ReeldocsError, TooLarge, UnsupportedMedia
 from reeldocs.core.storage import LocalStorage
 from reeldocs.core.storage_async import AsyncStorage
+from reeldocs.core.text import printable
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -38,6 +44,30 @@ FORM_OVERHEAD_ALLOWANCE = 512 * 1024
 MAX_SMALL_FIELD_BYTES = 16 * 1024
 # Bytes gathered before one write to storage (in a worker thread, off the event loop).
 FLUSH_BYTES = 1024 * 1024
+# How the scratch copy of an upload to S3 is named (see videos.leftovers).
+SCRATCH_COPY_PREFIX = "upload-"
+
+
+def _shown_field(name: str) -> str:
+    """A form field's name as a sentence may quote it: printable and short."""
+    if not name:
+        return "with no name"
+    cleaned = printable(name)
+    return f"'{cleaned if len(cleaned) <= 40 else cleaned[:37] + '...'}'"
+
+
+def _parse_failure(error: MultipartParseError) -> str:
+    reason = str(error)
+    if "header size" in reason:
+        # The longest part header is the file's Content-Disposition: its name is too long.
+        return (
+            "The file name is too long: a form part's header may have at most "
+            f"{DEFAULT_MAX_HEADER_SIZE:,} bytes. Rename the file to something shorter and "
+            "upload it again."
+        )
+    if "header count" in reason:
+        return f"A form part has more than {DEFAULT_MAX_HEADER_COUNT} headers. " + _NOT_MULTIPART
+    return "The upload is not well-formed multipart/form-data. " + _NOT_MULTIPART
 
 
 class FileSink(Protocol):
@@ -128,10 +158,8 @@ class MultipartReceiver:
                     raise self._refuse_over_cap()
                 try:
                     parser.write(chunk)
-                except MultipartParseError:
-                    raise Invalid(
-                        "The upload is not well-formed multipart/form-data. " + _NOT_MULTIPART
-                    ) from None
+                except MultipartParseError as error:
+                    raise Invalid(_parse_failure(error)) from None
                 if self._file_bytes > self.max_file_bytes:
                     raise self._refuse_over_cap()
                 if self._pending:
@@ -190,6 +218,11 @@ class MultipartReceiver:
         part = self._part
         _, options = parse_options_header(part.headers.get(b"content-disposition", b""))
         part.name = options.get(b"name", b"").decode("utf-8", "replace")
+        if part.name != FILE_FIELD and b"filename" in options:
+            raise Invalid(
+                f"The file was sent in the form field {_shown_field(part.name)}; send the "
+                f"video in the field '{FILE_FIELD}' instead."
+            )
         if part.name == FILE_FIELD:
             if self._file_seen:
                 raise Invalid("Send one video per upload.")
@@ -204,7 +237,11 @@ class MultipartReceiver:
             return
         self._part.value += data[start:end]
         if len(self._part.value) > MAX_SMALL_FIELD_BYTES:
-            raise Invalid(f"The form field '{self._part.name}' is too long.")
+            raise Invalid(
+                f"The form field {_shown_field(self._part.name)} is over "
+                f"{MAX_SMALL_FIELD_BYTES // 1024} KB, too long for a text field. Send the "
+                f"video in the field '{FILE_FIELD}' and its title in '{TITLE_FIELD}'."
+            )
 
     def _on_part_end(self) -> None:
         if self._part.name == TITLE_FIELD:
@@ -236,7 +273,7 @@ class SourceStaging:
         if not isinstance(storage.backend, LocalStorage):
             try:
                 scratch_dir.mkdir(parents=True, exist_ok=True)
-                fd, name = tempfile.mkstemp(dir=scratch_dir, prefix="upload-")
+                fd, name = tempfile.mkstemp(dir=scratch_dir, prefix=SCRATCH_COPY_PREFIX)
             except OSError:
                 self._writer.abort()
                 raise
