@@ -223,6 +223,7 @@ def migrate(urls: DatabaseUrls) -> SchemaChange:
             conn.commit()
             try:
                 before = _schema_revision(conn)
+                conn.commit()  # alembic runs the upgrade in a transaction of its own
                 config = Config()
                 config.set_main_option("script_location", str(migrations_dir()))
                 config.attributes["connection"] = conn
