@@ -311,6 +311,40 @@ async def revoke_token(session: AsyncSession, actor: Actor, token_id: uuid.UUID)
         raise NotFound("This API token does not exist, or it was already revoked.")
 
 
+async def list_tokens_for_email(session: AsyncSession, email: str) -> list[ApiToken]:
+    """The CLI's way in (an operator looking at someone's tokens): runs as the service role."""
+    user_id = (
+        await session.execute(sa.select(User.id).where(User.email == normalise_email(email)))
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"There is no user with the e-mail address {email}.")
+    result = await session.execute(
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == user_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id)
+    )
+    return list(result.scalars())
+
+
+async def revoke_token_by_id(session: AsyncSession, token_id: uuid.UUID) -> tuple[str, str]:
+    """The CLI's way in: runs as the service role. The revoked token's name and its
+    owner's e-mail address, for the operator to check they revoked the one they meant."""
+    row = (
+        await session.execute(
+            sa.delete(ApiToken)
+            .where(ApiToken.id == token_id)
+            .returning(ApiToken.name, ApiToken.user_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"There is no API token with the id {token_id}: it may have been revoked "
+            "already. `reeldocs tokens list --email E` shows a user's tokens."
+        )
+    email = (await session.execute(sa.select(User.email).where(User.id == row[1]))).scalar_one()
+    return row[0], email
+
+
 def require_signup_open(allow_signup: bool) -> None:
     if not allow_signup:
         raise Forbidden(

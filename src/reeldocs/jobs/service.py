@@ -1,5 +1,5 @@
-"""Where a processing job is created and read, and where users' retries and cancels
-are checked before jobs.lifecycle carries them out.
+"""Where a processing job is created and read, and where users' (and the operator's)
+retries and cancels are checked before jobs.lifecycle carries them out.
 
 A job is two rows that must never exist one without the other: our
 `processing_jobs` row (what users see) and the engine's queued job. Both are
@@ -9,6 +9,7 @@ written in the request's one transaction, on one connection.
 from __future__ import annotations
 
 import uuid
+from typing import TypeVarTuple
 
 import procrastinate
 import sqlalchemy as sa
@@ -17,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import as_service, raw_driver_connection
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, Invalid
+from reeldocs.core.errors import Conflict, Invalid, NotFound
 from reeldocs.core.settings import Settings
 from reeldocs.jobs import lifecycle
 from reeldocs.jobs.lifecycle import ACTIVE_STATUSES, JobStatus
 from reeldocs.jobs.models import ProcessingJob
 from reeldocs.jobs.schemas import JobOut
 from reeldocs.orgs.access import get_in_team
+from reeldocs.orgs.models import Organization
+from reeldocs.projects.models import Project
 from reeldocs.providers.registry import (
     language_name,
     language_options,
@@ -31,6 +34,8 @@ from reeldocs.providers.registry import (
     spoken_languages_note,
 )
 from reeldocs.videos.models import Video
+
+Columns = TypeVarTuple("Columns")
 
 
 def validate_languages(settings: Settings, languages: list[str]) -> list[str]:
@@ -164,7 +169,20 @@ async def create_job(
 async def retry_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:
-    old = await _get_for_update(session, actor, job_id)
+    return await _retry(session, queue, await _get_for_update(session, actor, job_id))
+
+
+async def retry_job_as_operator(
+    session: AsyncSession, queue: procrastinate.App, job_id: uuid.UUID
+) -> ProcessingJob:
+    """The CLI's way in: runs as the service role, whatever the job's team."""
+    return await _retry(session, queue, await _get_any_for_update(session, job_id))
+
+
+async def _retry(
+    session: AsyncSession, queue: procrastinate.App, old: ProcessingJob
+) -> ProcessingJob:
+    """Retry a job the caller may change, locked."""
     if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
         raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {old.status}.")
     video = (
@@ -190,7 +208,16 @@ async def retry_job(
 async def cancel_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:
-    job = await _get_for_update(session, actor, job_id)
+    return await _cancel(session, await _get_for_update(session, actor, job_id))
+
+
+async def cancel_job_as_operator(session: AsyncSession, job_id: uuid.UUID) -> ProcessingJob:
+    """The CLI's way in: runs as the service role, whatever the job's team."""
+    return await _cancel(session, await _get_any_for_update(session, job_id))
+
+
+async def _cancel(session: AsyncSession, job: ProcessingJob) -> ProcessingJob:
+    """Cancel a job the caller may change, locked."""
     if job.status not in ACTIVE_STATUSES:
         raise Conflict(
             f"Only pending or processing jobs can be cancelled; this one is {job.status}."
@@ -217,6 +244,18 @@ async def _get_for_update(session: AsyncSession, actor: Actor, job_id: uuid.UUID
     """The job, locked, once the caller is known to be a writer of its team."""
     job = await get_in_team(session, actor, ProcessingJob, job_id, "job", write=True)
     await session.refresh(job, with_for_update=True)
+    return job
+
+
+def _no_such_job(job_id: uuid.UUID) -> NotFound:
+    return NotFound(f"There is no job with the id {job_id}: `reeldocs jobs list` shows them.")
+
+
+async def _get_any_for_update(session: AsyncSession, job_id: uuid.UUID) -> ProcessingJob:
+    """The job, locked, for the service role (the operator), who may change any job."""
+    job = await session.get(ProcessingJob, job_id, with_for_update=True)
+    if job is None:
+        raise _no_such_job(job_id)
     return job
 
 
@@ -265,14 +304,54 @@ async def list_project_jobs(
         sa.select(ProcessingJob, Video.title)
         .join(Video, Video.id == ProcessingJob.video_id)
         .where(ProcessingJob.project_id == project_id)
-        .order_by(ProcessingJob.created_at.desc(), ProcessingJob.id.desc())
-        .limit(limit)
     )
+    return [
+        _job_out(job, title)
+        for job, title in await session.execute(_newest_first(query, state, limit))
+    ]
+
+
+def _newest_first(query: sa.Select[*Columns], state: str, limit: int) -> sa.Select[*Columns]:
+    """The newest `limit` jobs: active ones, or all but those a retry took over."""
     if state == "active":
         query = query.where(ProcessingJob.status.in_(ACTIVE_STATUSES))
     else:
         query = query.where(ProcessingJob.status != "retried")
-    return [_job_out(job, title) for job, title in await session.execute(query)]
+    return query.order_by(ProcessingJob.created_at.desc(), ProcessingJob.id.desc()).limit(limit)
+
+
+async def get_job_as_operator(session: AsyncSession, job_id: uuid.UUID) -> JobOut:
+    """The CLI's way in: the job as the API shows it, read as the service role."""
+    row = (
+        await session.execute(
+            sa.select(ProcessingJob, Video.title)
+            .join(Video, Video.id == ProcessingJob.video_id)
+            .where(ProcessingJob.id == job_id)
+        )
+    ).first()
+    if row is None:
+        raise _no_such_job(job_id)
+    return _job_out(row[0], row[1])
+
+
+async def list_recent_jobs_as_operator(
+    session: AsyncSession, project_id: uuid.UUID | None, limit: int
+) -> list[tuple[JobOut, str]]:
+    """The CLI's way in: the newest jobs of one project or of every team, read as the
+    service role, each with its project's `ORG_SLUG/PROJECT_SLUG`."""
+    query = (
+        sa.select(ProcessingJob, Video.title, Organization.slug, Project.slug)
+        .join(Video, Video.id == ProcessingJob.video_id)
+        .join(Project, Project.id == ProcessingJob.project_id)
+        .join(Organization, Organization.id == ProcessingJob.org_id)
+    )
+    if project_id is not None:
+        query = query.where(ProcessingJob.project_id == project_id)
+    rows = await session.execute(_newest_first(query, "recent", limit))
+    return [
+        (_job_out(job, title), f"{org_slug}/{project_slug}")
+        for job, title, org_slug, project_slug in rows
+    ]
 
 
 async def video_job_history(

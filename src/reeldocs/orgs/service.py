@@ -127,6 +127,18 @@ async def remove_member(
     await session.flush()
 
 
+async def list_all_with_member_counts(session: AsyncSession) -> list[tuple[Organization, int]]:
+    """The CLI's way in (an operator looking for a team's slug): runs as the service role,
+    so every team is there, oldest first."""
+    rows = await session.execute(
+        sa.select(Organization, sa.func.count(Member.user_id))
+        .outerjoin(Member, Member.org_id == Organization.id)
+        .group_by(Organization.id)
+        .order_by(Organization.created_at, Organization.slug)
+    )
+    return [(org, int(members)) for org, members in rows]
+
+
 async def add_member_by_slug(session: AsyncSession, slug: str, email: str, role: str) -> None:
     """The CLI's way in: runs as the service role."""
     org_id = (

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.db import insert_unique
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Invalid
+from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.core.text import printable, slugify
 from reeldocs.orgs import service as orgs
 from reeldocs.orgs.access import get_in_team, require_writer
+from reeldocs.orgs.models import Organization
 from reeldocs.projects.models import Project
 
 
@@ -83,3 +84,48 @@ async def delete(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> 
     await session.delete(project)
     await session.flush()
     return [f"videos/{video_id}" for video_id in video_ids]
+
+
+# How the command line names a project: its id, or its team's slug and its own.
+ProjectReference = uuid.UUID | tuple[str, str]
+
+
+def parse_reference(text: str) -> ProjectReference:
+    """`ORG_SLUG/PROJECT_SLUG` or a project's id; ValueError (a sentence) for anything else."""
+    text = text.strip()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    org_slug, slash, project_slug = text.partition("/")
+    if not slash or not org_slug or not project_slug or "/" in project_slug:
+        raise ValueError(
+            f"{text!r} names no project: give ORG_SLUG/PROJECT_SLUG (`reeldocs orgs list` "
+            "shows the teams' slugs) or the project's id."
+        )
+    return org_slug, project_slug
+
+
+async def get_by_reference(session: AsyncSession, reference: ProjectReference) -> Project:
+    """The CLI's way in: runs as the service role, whatever the project's team."""
+    if isinstance(reference, uuid.UUID):
+        project = await session.get(Project, reference)
+        if project is None:
+            raise NotFound(f"There is no project with the id {reference}.")
+        return project
+    org_slug, project_slug = reference
+    org_id = (
+        await session.execute(sa.select(Organization.id).where(Organization.slug == org_slug))
+    ).scalar_one_or_none()
+    if org_id is None:
+        raise NotFound(
+            f"There is no team with the slug {org_slug!r}: `reeldocs orgs list` shows them."
+        )
+    found = (
+        await session.execute(
+            sa.select(Project).where(Project.org_id == org_id, Project.slug == project_slug)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"The team {org_slug!r} has no project with the slug {project_slug!r}.")
+    return found

@@ -1,0 +1,31 @@
+"""The `reeldocs` command: one module per group of subcommands."""
+
+from __future__ import annotations
+
+import typer
+
+from reeldocs.cli import jobs, orgs, serve, tokens, users
+from reeldocs.core.private_files import use_private_umask
+
+app = typer.Typer(
+    help="Reeldocs: turn product and tutorial videos into documentation.", no_args_is_help=True
+)
+
+
+@app.callback()
+def _every_command() -> None:
+    # Before anything is created: the data directory is for Reeldocs alone.
+    use_private_umask()
+
+
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
+app.command("migrate")(serve.migrate_command)
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(orgs.app, name="orgs")
+app.add_typer(jobs.app, name="jobs")
+
+
+def main() -> None:
+    app(prog_name="reeldocs")

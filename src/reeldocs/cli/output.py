@@ -1,0 +1,32 @@
+"""How the listing commands print: aligned columns a person reads and `awk` splits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+COLUMN_GAP = "  "
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns under upper-case headers, without trailing spaces."""
+    widths = [
+        max([len(header), *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)
+    ]
+    lines = [
+        COLUMN_GAP.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [[header.upper() for header in headers], *rows]
+    ]
+    return "\n".join(lines)
+
+
+def moment(when: datetime | None, missing: str = "never") -> str:
+    """A timestamp in the machine's time zone, to the second."""
+    if when is None:
+        return missing
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def shortened(text: str, limit: int) -> str:
+    """At most `limit` characters: long titles must not push the other columns away."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
