@@ -1,9 +1,8 @@
-"""The `reeldocs` command, run as a separate process against the test run's database."""
+"""Accounts, the schema and the long-running commands, each run as its own process."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,50 +14,10 @@ import httpx
 import psutil
 import pytest
 
-from reeldocs.core.db import DatabaseUrls
 from reeldocs.core.security import API_TOKEN_PREFIX
 from tests.auth.accounts import email_of, org_id_of
+from tests.cli.running import CLI_TIMEOUT_SECONDS, embedded_server_pid
 from tests.conftest import PASSWORD, free_port, unique_email
-
-CLI_TIMEOUT_SECONDS = 120
-
-
-def embedded_server_pid() -> str | None:
-    """The embedded PostgreSQL's process id, or None when the run uses an external one."""
-    if os.environ.get("REELDOCS_DATABASE_URL"):
-        return None
-    pid_file = Path(os.environ["REELDOCS_DATA_DIR"]) / "pgdata" / "postmaster.pid"
-    return pid_file.read_text().splitlines()[0]
-
-
-@pytest.fixture(scope="module")
-def cli_env(db_urls: DatabaseUrls) -> dict[str, str]:
-    """The test run's environment; an external database is the run's fresh one."""
-    env = dict(os.environ)
-    if os.environ.get("REELDOCS_DATABASE_URL"):
-        env["REELDOCS_DATABASE_URL"] = db_urls.libpq
-    else:
-        # Same REELDOCS_DATA_DIR: the command attaches to the embedded server already running.
-        assert env["REELDOCS_DATA_DIR"]
-    return env
-
-
-@pytest.fixture
-def reeldocs(
-    cli_env: dict[str, str], base_url: str
-) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reeldocs.cli", *args],
-            env=cli_env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
-
-    return run
 
 
 def test_users_create_then_log_in_over_the_api(
