@@ -104,7 +104,8 @@ FLAGS = [
 
 def _described(help_text: str, option: str) -> str:
     """What the help shows between an option's name and its description."""
-    [line] = [line for line in help_text.splitlines() if re.search(rf"{option}\b", line)]
+    # The option's own row starts with it (after the panel's border, if any).
+    [line] = [line for line in help_text.splitlines() if re.match(rf"[│|\s]*{option}\b", line)]
     after = line.split(option, 1)[1]
     return re.split(r" {2,}", after.strip(" │"), maxsplit=1)[0]
 

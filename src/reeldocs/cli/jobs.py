@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.cli.local import prepare, run_as_service
-from reeldocs.cli.output import moment, shortened, table
+from reeldocs.cli.output import flag, moment, shortened, table
 
 app = typer.Typer(help="Look at processing jobs, retry or cancel them.", no_args_is_help=True)
 
@@ -24,9 +24,7 @@ TITLE_WIDTH = 40
 JobId = Annotated[
     uuid.UUID, typer.Argument(metavar="ID", help="The job's id, as `jobs list` shows it.")
 ]
-Json = Annotated[
-    bool, typer.Option("--json", help="Print JSON (one object per line) instead of text.")
-]
+Json = Annotated[bool, flag("--json", "Print JSON (one object per line) instead of text.")]
 
 
 def _percent(progress: float) -> str:

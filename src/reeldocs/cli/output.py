@@ -1,11 +1,21 @@
-"""How the listing commands print: aligned columns a person reads and `awk` splits."""
+"""How the commands print: flags in their help, aligned columns a person reads and `awk`
+splits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
+
+import typer
 
 COLUMN_GAP = "  "
+
+
+def flag(name: str, help: str) -> Any:
+    """A bool option that takes no value. Typer's help would show a type after it (as if
+    it took one, `--json <bool>`); an empty metavar shows none."""
+    return typer.Option(name, help=help, metavar="")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -12,6 +12,7 @@ import typer
 
 from reeldocs import startup
 from reeldocs.cli.local import prepare, prepare_and_migrate
+from reeldocs.cli.output import flag
 from reeldocs.core.logs import setup_logging
 
 
@@ -35,9 +36,7 @@ def migrate_command() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (REELDOCS_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (REELDOCS_PORT).")] = None,
-    no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Do not run a worker in this process.")
-    ] = False,
+    no_worker: Annotated[bool, flag("--no-worker", "Do not run a worker in this process.")] = False,
     concurrency: Annotated[int, typer.Option(help="Jobs the in-process worker runs at once.")] = 1,
     web_processes: Annotated[
         int | None,
@@ -47,9 +46,7 @@ def serve(
             "one, a supervisor runs them, and the worker in a process of its own.",
         ),
     ] = None,
-    access_log: Annotated[
-        bool, typer.Option("--access-log", help="Log one line per request.")
-    ] = False,
+    access_log: Annotated[bool, flag("--access-log", "Log one line per request.")] = False,
 ) -> None:
     """Run the web app (and a worker, unless --no-worker)."""
     import uvicorn

@@ -9,14 +9,12 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.cli.local import prepare, run_as_service
+from reeldocs.cli.output import flag
 
 app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
 PasswordStdin = Annotated[
-    bool,
-    typer.Option(
-        "--password-stdin", help="Read the password from standard input instead of a prompt."
-    ),
+    bool, flag("--password-stdin", "Read the password from standard input instead of a prompt.")
 ]
 
 
