@@ -92,40 +92,45 @@ def test_orgs_list_shows_each_team_slug_name_and_members(
     assert by_slug[own["slug"]] == [own["slug"], own["name"], "1"]
 
 
+# Each flag with the first words of its description, which must follow the flag at once.
 FLAGS = [
-    (["serve"], "--no-worker"),
-    (["serve"], "--access-log"),
-    (["users", "create"], "--password-stdin"),
-    (["users", "set-password"], "--password-stdin"),
-    (["jobs", "list"], "--json"),
-    (["jobs", "show"], "--json"),
+    (["serve"], "--no-worker", "Do not run a worker"),
+    (["serve"], "--access-log", "Log one line"),
+    (["users", "create"], "--password-stdin", "Read the password"),
+    (["users", "set-password"], "--password-stdin", "Read the password"),
+    (["jobs", "list"], "--json", "Print JSON"),
+    (["jobs", "show"], "--json", "Print JSON"),
 ]
 
 
-def _described(help_text: str, option: str) -> str:
-    """What the help shows between an option's name and its description."""
-    # The option's own row starts with it (after the panel's border, if any).
+def _after(help_text: str, option: str) -> str:
+    """What the help shows after an option's name, on the option's own row."""
+    # The row starts with the option (after the panel's border, if any).
     [line] = [line for line in help_text.splitlines() if re.match(rf"[│|\s]*{option}\b", line)]
-    after = line.split(option, 1)[1]
-    return re.split(r" {2,}", after.strip(" │"), maxsplit=1)[0]
+    return line.split(option, 1)[1].strip(" │")
 
 
-@pytest.mark.parametrize(("command", "flag"), FLAGS, ids=[" ".join(c + [f]) for c, f in FLAGS])
+@pytest.mark.parametrize(
+    ("command", "flag", "description"), FLAGS, ids=[" ".join([*c, f]) for c, f, _ in FLAGS]
+)
 def test_help_shows_flags_without_a_value(
-    reeldocs: Reeldocs, command: list[str], flag: str
+    reeldocs: Reeldocs, command: list[str], flag: str, description: str
 ) -> None:
     shown = reeldocs(*command, "--help")
 
     assert shown.returncode == 0, shown.stderr
-    assert _described(shown.stdout, flag) == ""
+    assert _after(shown.stdout, flag).startswith(description), shown.stdout
     assert f"--no-{flag.removeprefix('--')}" not in shown.stdout
 
 
 def test_help_shows_the_value_an_option_takes(reeldocs: Reeldocs) -> None:
     # What the flag test looks for, on options that do take a value.
-    assert _described(reeldocs("serve", "--help").stdout, "--port") == "INTEGER"
-    assert _described(reeldocs("jobs", "list", "--help").stdout, "--project") == "SLUG_OR_ID"
-    assert "ID" in reeldocs("jobs", "show", "--help").stdout.split("Usage:", 1)[1].splitlines()[0]
+    port = _after(reeldocs("serve", "--help").stdout, "--port")
+    assert re.match(r"(<int>|INTEGER) +Port to listen on", port), port
+    project = _after(reeldocs("jobs", "list", "--help").stdout, "--project")
+    assert re.match(r"SLUG_OR_ID +Only this project", project), project
+    usage = reeldocs("jobs", "show", "--help").stdout.split("Usage:", 1)[1].splitlines()[0]
+    assert usage.split() == ["reeldocs", "jobs", "show", "[OPTIONS]", "ID"]
 
 
 def test_usage_errors_exit_2(reeldocs: Reeldocs) -> None:
