@@ -99,10 +99,17 @@ def _cue(lines: list[str], timing: re.Pattern[str]) -> tuple[float, float, str]:
     return start, end, text
 
 
-def check_tree(tree: dict[str, bytes], *, extension: str, moment_link: re.Pattern[str]) -> None:
+def check_tree(
+    tree: dict[str, bytes],
+    *,
+    extension: str,
+    moment_link: re.Pattern[str],
+    page: str | None = None,
+) -> None:
     """What every export holds: one folder; articles whose links and pictures all resolve
     inside it, with YAML front matter; only screenshots something shows; subtitles that
-    parse; `[video:…]` marks turned into links that match `moment_link`."""
+    parse; `[video:…]` marks turned into links that match `moment_link`. The only other
+    link out of the folder may be to the video's `page` in the app."""
     roots = {name.split("/", 1)[0] for name in tree}
     assert len(roots) == 1, roots
     (root,) = roots
@@ -111,6 +118,7 @@ def check_tree(tree: dict[str, bytes], *, extension: str, moment_link: re.Patter
     articles = [name for name in markdown if ARTICLE_NAME.match(name)]
     assert articles and len(markdown) == len(articles) + 1, sorted(tree)
     referenced: set[str] = set()
+    moments = 0
     for name, text in markdown.items():
         assert "[video:" not in text, name
         values, body = front_matter(text)
@@ -122,8 +130,10 @@ def check_tree(tree: dict[str, bytes], *, extension: str, moment_link: re.Patter
             assert "\n" not in values["description"]
         folder = posixpath.dirname(name)
         for target in link_targets(body):
+            if moment_link.fullmatch(target):
+                moments += 1
             if "://" in target:
-                assert moment_link.fullmatch(target), (name, target)
+                assert moment_link.fullmatch(target) or target == page, (name, target)
                 continue
             path, _, fragment = target.partition("#")
             resolved = posixpath.normpath(posixpath.join(folder, path))
@@ -131,6 +141,7 @@ def check_tree(tree: dict[str, bytes], *, extension: str, moment_link: re.Patter
             referenced.add(resolved)
             if fragment:
                 assert moment_link.fullmatch(target), (name, target)
+    assert moments >= len(articles), "articles without a link to their moments"
     screenshots = {n for n in tree if n.startswith(f"{root}/screenshots/")}
     assert screenshots, "the articles show no screenshot"
     assert screenshots <= referenced, sorted(screenshots - referenced)
