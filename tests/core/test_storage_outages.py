@@ -81,7 +81,7 @@ def test_paused_storage_gets_503_in_seconds_while_other_requests_answer(
         waiting_urls = [
             f"/api/videos/{video['id']}/screenshots/{shot}",
             f"/api/videos/{video['id']}/file",
-            f"/api/videos/{video['id']}/export",
+            f"/api/videos/{video['id']}/export?video=true",
         ]
         assert all(client.get(url).status_code == 200 for url in waiting_urls)
 

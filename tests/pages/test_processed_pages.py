@@ -114,7 +114,8 @@ def test_export_links_download_real_files(
     page = open_context(processed["owner"]).new_page()
     page.goto(f"/videos/{video_id}")
     hrefs = page.locator(".exports a").evaluate_all("links => links.map(a => a.href)")
-    assert len(hrefs) == 8  # Markdown, MDX, and VTT + SRT for each of three languages
+    # Markdown and MDX, each with and without the video, and VTT + SRT for three languages
+    assert len(hrefs) == 10
     owner: httpx.Client = processed["owner"]
     for href in hrefs:
         answer = owner.get(href)
@@ -122,7 +123,9 @@ def test_export_links_download_real_files(
         if "export" in href:
             names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
             extension = ".mdx" if "mdx" in href else ".md"
-            assert any(n.startswith("es/") and n.endswith(extension) for n in names), names
+            folder = f"{processed['video']['slug']}/"
+            assert any(n.startswith(f"{folder}es/") and n.endswith(extension) for n in names)
+            assert (f"{folder}video.mp4" in names) == ("video=true" in href), names
         elif href.endswith(".vtt") or "subtitles.vtt" in href:
             assert answer.text.startswith("WEBVTT")
         else:

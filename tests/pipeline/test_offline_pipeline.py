@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +13,21 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
 from support.api import bearer_client, create_project, process, upload_video, wait_for_job
 from support.media_factory import make_slide_video, render_slide
 
+from reeldocs.core.db import DatabaseUrls, create_engine
+from reeldocs.core.settings import Settings
+from reeldocs.core.storage import open_storage
+from reeldocs.core.storage_async import AsyncStorage
+from reeldocs.docs.export import plan_tree, write_tree
 from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_srt, parse_webvtt
 from reeldocs.media.frames import screenshot_name
+from reeldocs.videos.models import Video
 from tests.conftest import WorkerProcesses
+from tests.docs.export_checks import check_tree, folder_tree, zip_tree
 
 SECONDS_PER_SLIDE = 5.0
 SLIDES = ["Welcome to Acme", "Create a project", "Upload a video", "Invite your team"]
@@ -177,18 +185,63 @@ def test_subtitles_follow_the_cue_rules(processed: Any, language: str) -> None:
     assert {c.start for c in english} <= {c.start for c in vtt_cues}
 
 
-def test_export_zip_holds_articles_screenshots_and_subtitles(processed: Any) -> None:
+def _export(api: httpx.Client, video_id: str, **params: str) -> dict[str, bytes]:
+    answer = api.get(f"/api/videos/{video_id}/export", params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/zip"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    return zip_tree(answer.content)
+
+
+def test_export_zip_is_the_video_s_folder_with_moments_linked_to_the_app(processed: Any) -> None:
     api, video, _ = processed
-    for fmt, extension in (("markdown", ".md"), ("mdx", ".mdx")):
-        answer = api.get(f"/api/videos/{video['id']}/export", params={"format": fmt})
-        assert answer.status_code == 200
-        archive = zipfile.ZipFile(io.BytesIO(answer.content))
-        names = archive.namelist()
-        assert any(n.startswith("en/") and n.endswith(extension) for n in names)
-        assert any(n.startswith("es/") and n.endswith(extension) for n in names)
-        assert {"subtitles/en.vtt", "subtitles/es.srt"} <= set(names)
-        assert any(n.startswith("screenshots/") for n in names)
+    slug = api.get(f"/api/videos/{video['id']}").json()["slug"]
+    assert slug == "acme-tour"
+    page = f"{str(api.base_url).rstrip('/')}/videos/{video['id']}"
+    for fmt, extension in (("markdown", "md"), ("mdx", "mdx")):
+        tree = _export(api, video["id"], format=fmt)
+        check_tree(
+            tree,
+            extension=extension,
+            moment_link=re.compile(re.escape(page) + r"#t=\d+"),
+            page=page,
+        )
+        names = set(tree)
+        assert any(n.startswith(f"{slug}/en/01-") and n.endswith(extension) for n in names)
+        assert any(n.startswith(f"{slug}/es/01-") and n.endswith(extension) for n in names)
+        assert {f"{slug}/en.vtt", f"{slug}/es.srt"} <= names
+        assert not any(n.startswith(f"{slug}/video.") for n in names)
     assert api.get(f"/api/videos/{video['id']}/export?format=pdf").status_code == 422
+
+
+def test_export_with_the_video_links_moments_to_the_file_beside_it(processed: Any) -> None:
+    api, video, _ = processed
+    tree = _export(api, video["id"], format="mdx", video="true")
+    check_tree(tree, extension="mdx", moment_link=re.compile(r"\.\./video\.mp4#t=\d+"))
+    assert tree["acme-tour/video.mp4"] == api.get(f"/api/videos/{video['id']}/file").content
+
+
+async def test_the_folder_export_holds_the_zip_s_files_byte_for_byte(
+    processed: Any, db_urls: DatabaseUrls, settings: Settings, tmp_path: Path
+) -> None:
+    api, video, _ = processed
+    storage = AsyncStorage(open_storage(settings.storage_url))
+    engine = create_engine(db_urls, pool_size=1)
+    try:
+        for fmt, with_video in (("markdown", False), ("mdx", True)):
+            # as the command line does it: on the database as its operator
+            async with AsyncSession(engine) as session:
+                row = await session.get(Video, uuid.UUID(video["id"]))
+                assert row is not None
+                tree = await plan_tree(
+                    session, row, fmt=fmt, include_video=with_video, base_url=str(api.base_url)
+                )
+            folder = await write_tree(tree, storage, tmp_path / fmt)
+            assert folder == tmp_path / fmt / "acme-tour"
+            params = {"format": fmt, "video": "true"} if with_video else {"format": fmt}
+            assert folder_tree(folder) == _export(api, video["id"], **params)
+    finally:
+        await engine.dispose()
 
 
 def test_media_files_are_readable(processed: Any, tmp_path: Path) -> None:

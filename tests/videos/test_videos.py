@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from reeldocs.core.settings import Settings
@@ -341,3 +342,24 @@ def test_an_upload_cut_off_by_the_client_leaves_nothing(
     assert eventually(lambda: stored_paths(settings) == before)
     assert video_rows(db_url, project_id) == []
     assert scratch_files(settings) == []
+
+
+def test_slugs_come_from_titles_and_are_unique_within_a_project(
+    user: httpx.Client, sample_video: Path, db_url: str
+) -> None:
+    first_project, second_project = new_project(user, "Slugs"), new_project(user, "Slugs too")
+    content = sample_video.read_bytes()
+    slugs = []
+    for project_id in (first_project, first_project, second_project):
+        answer = upload(user, project_id, content, "x.mp4", title="Café: the tour!")
+        assert answer.status_code == 201, answer.text
+        slugs.append(answer.json()["slug"])
+    assert slugs[0] == "cafe-the-tour" and slugs[2] == "cafe-the-tour"
+    assert slugs[1].startswith("cafe-the-tour-") and slugs[1] != slugs[0]
+    listed = user.get(f"/api/projects/{first_project}/videos").json()
+    assert sorted(v["slug"] for v in listed) == sorted(slugs[:2])
+    # the slug is the video's lasting name: a new title leaves it as it was
+    video_id = listed[0]["id"]
+    with psycopg.connect(db_url) as conn:
+        conn.execute("UPDATE videos SET title = 'Renamed' WHERE id = %s", (video_id,))
+    assert user.get(f"/api/videos/{video_id}").json()["slug"] == listed[0]["slug"]

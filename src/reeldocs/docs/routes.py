@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
 from reeldocs.core.errors import NotFound
 from reeldocs.core.openapi import errors
+from reeldocs.docs import export as exports
 from reeldocs.docs import service
 from reeldocs.docs.subtitles import to_srt, to_webvtt
 from reeldocs.providers.registry import language_options
@@ -124,24 +125,38 @@ async def subtitles_srt(
 
 @router.get(
     "/videos/{video_id}/export",
-    response_class=Response,
+    response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The video's folder, `<video-slug>/`: index, articles per language, "
+            "the screenshots they show, VTT and SRT subtitles, and the video with `video=true`.",
+        },
         **errors(503),
     },
 )
 async def export(
     video_id: uuid.UUID,
+    request: Request,
     actor: CurrentActor,
     db: DbSession,
     storage: AppStorage,
     format: Literal["markdown", "mdx"] = "markdown",
+    video: Annotated[
+        bool, Query(description="Include the video file; moments then link to it.")
+    ] = False,
 ) -> Response:
-    plan = await service.plan_export(db, actor, video_id, format)
+    tree = await exports.load_tree(
+        db, actor, video_id, fmt=format, include_video=video, base_url=str(request.base_url)
+    )
     await db.commit()  # the connection goes back to the pool before the storage is asked
-    data = await service.build_export(storage, plan)
-    return Response(
-        data,
+    archive = await exports.open_zip(tree, storage)
+    return StreamingResponse(
+        archive.chunks,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{plan.filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{archive.name}"',
+            "Content-Length": str(archive.size),
+            "Cache-Control": "private, no-store",
+        },
     )

@@ -22,6 +22,8 @@ class Video(Base):
     org_id: Mapped[uuid.UUID]
     project_id: Mapped[uuid.UUID]
     title: Mapped[str]
+    # Picked from the first title and kept when the title changes: exports and links use it.
+    slug: Mapped[str] = mapped_column(server_default=sa.FetchedValue())
     status: Mapped[str] = mapped_column(server_default="uploading")
     storage_path: Mapped[str | None]
     mime: Mapped[str | None]

@@ -13,6 +13,10 @@ class VideoOut(BaseModel):
     id: uuid.UUID
     project_id: uuid.UUID
     title: str
+    slug: str = Field(
+        description="Unique within the project; chosen from the title at upload and kept "
+        "when the title changes. Names the video's folder in exports."
+    )
     status: VideoStatus
     duration_seconds: float | None
     size_bytes: int | None

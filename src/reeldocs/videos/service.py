@@ -9,6 +9,7 @@ row behind), and nothing can start processing a file that is not all there.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from reeldocs.core.db import act_as_user
+from reeldocs.core.db import act_as_user, insert_unique
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
 from reeldocs.core.languages import ordered_languages
 from reeldocs.core.settings import Settings
 from reeldocs.core.storage_async import AsyncStorage
-from reeldocs.core.text import printable
+from reeldocs.core.text import printable, slugify
 from reeldocs.docs.models import Article
 from reeldocs.media.errors import MediaError
 from reeldocs.media.probe import VideoProbe, probe
@@ -70,6 +71,19 @@ def choose_title(title: str | None, file_name: str | None) -> str:
         if cleaned:
             return cleaned
     return title_from_file_name(file_name)
+
+
+async def unique_slug(session: AsyncSession, project_id: uuid.UUID, title: str) -> str:
+    """A slug from `title` that no other video of the project has."""
+    base = slugify(title, fallback="video")
+    slug = base
+    while (
+        await session.execute(
+            sa.select(Video.id).where(Video.project_id == project_id, Video.slug == slug)
+        )
+    ).first():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
 
 
 def codecs_of(info: VideoProbe) -> dict[str, Any]:
@@ -134,6 +148,7 @@ def _out(video: Video, languages_ready: list[str]) -> VideoOut:
         id=video.id,
         project_id=video.project_id,
         title=video.title,
+        slug=video.slug,
         status=video.status,  # type: ignore[arg-type]  # the table's CHECK keeps it valid
         duration_seconds=video.duration_seconds,
         size_bytes=video.size_bytes,
@@ -221,20 +236,23 @@ async def upload(
         # The project may have been deleted, or the uploader demoted, while the bytes came in.
         await act_as_user(session, actor.user_id)
         project = await _writable_project(session, actor, project_id)
-        video = Video(
-            id=video_id,
-            org_id=project.org_id,
-            project_id=project.id,
-            title=title,
-            status="uploaded",
-            storage_path=source_key(video_id),
-            mime=info.mime,
-            size_bytes=form.file_bytes,
-            duration_seconds=info.duration_seconds,
-            codecs=codecs_of(info),
-        )
-        session.add(video)
-        await session.flush()
+
+        async def build() -> Video:
+            return Video(
+                id=video_id,
+                org_id=project.org_id,
+                project_id=project.id,
+                title=title,
+                slug=await unique_slug(session, project.id, title),
+                status="uploaded",
+                storage_path=source_key(video_id),
+                mime=info.mime,
+                size_bytes=form.file_bytes,
+                duration_seconds=info.duration_seconds,
+                codecs=codecs_of(info),
+            )
+
+        video = await insert_unique(session, build)
         await session.refresh(video)
         await staging.publish()
         await session.commit()

@@ -1,0 +1,124 @@
+"""The zip and the folder of one export tree: the same bytes, and a video never held whole."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reeldocs.core.errors import NotFound
+from reeldocs.core.storage import CHUNK, ByteChunks, LocalStorage
+from reeldocs.core.storage_async import AsyncStorage
+from reeldocs.docs.export import ExportTree, StoredFile, TreeFile, open_zip, write_tree
+from tests.docs.export_checks import folder_tree, zip_tree
+
+VIDEO_BYTES = 24 * CHUNK + 12345
+
+
+class CountingStorage(LocalStorage):
+    """Local storage that counts the bytes handed out by its reads."""
+
+    bytes_read = 0
+
+    def open_range(self, key: str, start: int, end: int) -> ByteChunks:
+        opened = super().open_range(key, start, end)
+
+        def counted() -> Iterator[bytes]:
+            for chunk in opened:
+                self.bytes_read += len(chunk)
+                yield chunk
+
+        return ByteChunks(counted(), opened.close)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> CountingStorage:
+    backend = CountingStorage(tmp_path / "storage")
+    video = backend.path("videos/v/source")
+    video.parent.mkdir(parents=True)
+    with open(video, "wb") as handle:
+        for _ in range(VIDEO_BYTES // CHUNK + 1):
+            handle.write(os.urandom(CHUNK))
+        handle.truncate(VIDEO_BYTES)
+    backend.path("videos/v/shot.webp").write_bytes(b"RIFF....WEBP")
+    backend.path("videos/v/empty").write_bytes(b"")
+    return backend
+
+
+def _tree(*extra: TreeFile) -> ExportTree:
+    return ExportTree(
+        "tour",
+        [
+            TreeFile("tour/index.md", b"# Tour\n"),
+            TreeFile(
+                "tour/en/01-start.md",
+                b"---\ntitle: Start\n---\n\n![s](../screenshots/a.webp)\n",
+            ),
+            TreeFile("tour/screenshots/a.webp", StoredFile("videos/v/shot.webp", required=False)),
+            TreeFile("tour/en.vtt", b"WEBVTT\n\n"),
+            TreeFile("tour/empty.txt", StoredFile("videos/v/empty")),
+            TreeFile("tour/video.mp4", StoredFile("videos/v/source")),
+            *extra,
+        ],
+        "tour-markdown.zip",
+    )
+
+
+async def test_the_zip_streams_the_video_a_chunk_at_a_time(storage: CountingStorage) -> None:
+    archive = await open_zip(_tree(), AsyncStorage(storage))
+    sent = 0
+    held: list[int] = []
+    received = bytearray()
+    async for chunk in archive.chunks:
+        sent += len(chunk)
+        held.append(storage.bytes_read - sent)
+        received += chunk
+    assert len(received) == archive.size  # the size announced before the first byte
+    assert storage.bytes_read == VIDEO_BYTES + len(b"RIFF....WEBP")
+    # never more than one storage chunk read and not yet passed on
+    assert max(held) <= CHUNK, max(held)
+    assert len(held) > VIDEO_BYTES // CHUNK  # it came out in pieces, not at the end
+    files = zip_tree(bytes(received))
+    assert files["tour/video.mp4"] == storage.path("videos/v/source").read_bytes()
+    assert files["tour/empty.txt"] == b""
+
+
+async def test_the_folder_holds_the_zip_s_files_byte_for_byte(
+    storage: CountingStorage, tmp_path: Path
+) -> None:
+    tree = _tree()
+    archive = await open_zip(tree, AsyncStorage(storage))
+    zipped = zip_tree(b"".join([chunk async for chunk in archive.chunks]))
+    out = tmp_path / "out"
+    # an earlier export of the same video leaves nothing behind
+    (out / "tour" / "en").mkdir(parents=True)
+    (out / "tour" / "en" / "02-old.md").write_text("old")
+    (out / "other").mkdir()
+    folder = await write_tree(tree, AsyncStorage(storage), out)
+    assert folder == out / "tour"
+    assert folder_tree(folder) == zipped
+    assert sorted(p.name for p in out.iterdir()) == ["other", "tour"]
+
+
+async def test_a_missing_screenshot_is_left_out_but_a_missing_video_is_an_error(
+    storage: CountingStorage, tmp_path: Path
+) -> None:
+    storage.delete("videos/v/shot.webp")
+    folder = await write_tree(_tree(), AsyncStorage(storage), tmp_path / "out")
+    assert not (folder / "screenshots").exists()
+    assert (folder / "video.mp4").stat().st_size == VIDEO_BYTES
+
+    missing = _tree(TreeFile("tour/gone.mp4", StoredFile("videos/v/gone")))
+    with pytest.raises(NotFound, match="missing from storage"):
+        await open_zip(missing, AsyncStorage(storage))
+    with pytest.raises(NotFound):
+        await write_tree(missing, AsyncStorage(storage), tmp_path / "again")
+    assert not (tmp_path / "again" / "tour").exists()
+
+
+@pytest.mark.parametrize("path", ["tour", "tour/../x.md", "tour/.hidden", "/tour/a.md", "tour//a"])
+def test_a_tree_refuses_paths_that_would_leave_its_folder(path: str) -> None:
+    with pytest.raises(ValueError):
+        TreeFile(path, b"")
