@@ -37,7 +37,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _video(media: Path, stem: str) -> Path:
     """A tiny spoken slideshow; its file name (so its title) is new to the database."""
-    return make_slide_video(media / f"{stem}-{secrets.token_hex(3)}.mp4", SLIDES, 2.0, speech=SPEECH)
+    return make_slide_video(
+        media / f"{stem}-{secrets.token_hex(3)}.mp4", SLIDES, 2.0, speech=SPEECH
+    )
 
 
 def _front_matter(text: str) -> dict[str, object]:
@@ -48,7 +50,9 @@ def _front_matter(text: str) -> dict[str, object]:
     return loaded
 
 
-def _assert_links_resolve(folder: Path) -> None:
+def _assert_links_resolve(folder: Path) -> list[str]:
+    """Every relative link and picture of the folder's pages leads to one of its files."""
+    checked = []
     for page in folder.rglob("*.md"):
         text = page.read_text()
         assert "[video:" not in text, page
@@ -57,6 +61,8 @@ def _assert_links_resolve(folder: Path) -> None:
                 continue
             path = target.split("#", 1)[0]
             assert (page.parent / path).resolve().is_file(), f"{page}: {target} is missing"
+            checked.append(target)
+    return checked
 
 
 def _job_of(db_url: str, title: str) -> tuple[str, str, str, str] | None:
@@ -96,7 +102,9 @@ def test_writes_the_docs_tree(reeldocs: Reeldocs, media: Path, tmp_path: Path, d
         assert vtt.startswith("WEBVTT") and VTT_CUE_TIMES.search(vtt), vtt
         srt = (folder / f"{language}.srt").read_text()
         assert srt.startswith("1\n") and SRT_CUE_TIMES.search(srt), srt
-    _assert_links_resolve(folder)
+    links = _assert_links_resolve(folder)
+    assert any(link.startswith("../screenshots/") for link in links), links
+    assert any(re.fullmatch(r"\.\./video\.mp4#t=\d+", link) for link in links), links
 
 
 def test_json_lines_and_a_refused_file(reeldocs: Reeldocs, media: Path, tmp_path: Path) -> None:
