@@ -124,15 +124,15 @@ def test_json_lines_and_a_refused_file(reeldocs: Reeldocs, media: Path, tmp_path
     refused = by_video[str(notes)]
     assert refused["status"] == "refused" and refused["job_id"] is None
     [error] = run.stderr.splitlines()
-    assert error.startswith(f"Error: {notes.name}: ") and error.endswith("."), error
-    assert str(notes) in error
+    assert error.startswith(f"Error: {notes}: This file is not a video"), error
+    assert error.endswith(".") and refused["error"] in error
 
 
 def test_missing_file_and_bad_options(reeldocs: Reeldocs, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.mp4"
     run = reeldocs("process", str(missing), "--out", str(tmp_path / "out"))
     assert run.returncode == 1, (run.stdout, run.stderr)
-    assert f"There is no file {missing}" in run.stderr
+    assert run.stderr == f"Error: {missing}: There is no such file: check the path and try again.\n"
     assert not (tmp_path / "out").exists()
     for bad in (["--languages", "en,,es"], ["--languages", "xx"], ["--format", "html"]):
         usage = reeldocs("process", str(missing), *bad)

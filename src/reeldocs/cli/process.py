@@ -189,7 +189,7 @@ class Run:
             except ReeldocsError as error:
                 self._refuse(item, error.detail)
             except OSError as error:
-                self._refuse(item, f"{path} could not be read ({error.strerror or error}).")
+                self._refuse(item, f"The file could not be read ({error.strerror or error}).")
             else:
                 self.display.started(item)
 
@@ -198,16 +198,13 @@ class Run:
         from reeldocs.videos.service import add_local_file_as_operator
 
         if not await anyio.Path(path).exists():
-            raise Invalid(f"There is no file {path}: check the path and try again.")
+            raise Invalid("There is no such file: check the path and try again.")
         if not await anyio.Path(path).is_file():
-            raise Invalid(f"{path} is not a file: give the path of a video file.")
+            raise Invalid("This is not a file: give the path of a video file.")
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            try:
-                video = await add_local_file_as_operator(
-                    session, self.storage, self.settings, project, path
-                )
-            except ReeldocsError as error:
-                raise Invalid(f"{path} was refused: {error.detail}") from None
+            video = await add_local_file_as_operator(
+                session, self.storage, self.settings, project, path
+            )
         item.video_id = video.id
         job = await _in_session(
             self.engine,
@@ -330,7 +327,7 @@ async def _run(settings: Settings, urls: DatabaseUrls, request: Request, as_json
             cancelled = await run.cancel_active()
             names = ", ".join(item.label for item in cancelled)
             display.note(
-                f"Interrupted: cancelled the jobs of {names}."
+                f"Interrupted: cancelled the processing of {names}."
                 if cancelled
                 else "Interrupted: no job was running, so none was cancelled."
             )

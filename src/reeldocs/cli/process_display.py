@@ -102,7 +102,9 @@ class Display:
             for sentence in failed_translations(item):
                 self.note(f"Warning: {sentence}")
         elif item.error:
-            self.note(f"Error: {item.label}: {item.error}")
+            # A refused file is named by its path as given: the name alone may be ambiguous.
+            name = item.given if item.status == "refused" else item.label
+            self.note(f"Error: {name}: {item.error}")
 
     def note(self, sentence: str) -> None:
         typer.echo(sentence, err=True)
