@@ -134,9 +134,17 @@ def test_missing_file_and_bad_options(reeldocs: Reeldocs, tmp_path: Path) -> Non
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert run.stderr == f"Error: {missing}: There is no such file: check the path and try again.\n"
     assert not (tmp_path / "out").exists()
-    for bad in (["--languages", "en,,es"], ["--languages", "xx"], ["--format", "html"]):
+    # The run has no Gemini key: asking for Gemini is a usage error, said before any work.
+    usage_errors = [
+        ["--languages", "en,,es"],
+        ["--languages", "xx"],
+        ["--format", "html"],
+        ["--provider", "gemini"],
+    ]
+    for bad in usage_errors:
         usage = reeldocs("process", str(missing), *bad)
         assert usage.returncode == 2, (bad, usage.stderr)
+        assert "Traceback" not in usage.stderr
 
 
 def test_ctrl_c_cancels_the_running_job(

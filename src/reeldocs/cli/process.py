@@ -112,6 +112,8 @@ def process(
     """Process videos on this machine and write their docs into a folder."""
     from reeldocs.jobs.service import validate_languages
     from reeldocs.projects.service import parse_reference
+    from reeldocs.providers.base import ProviderError
+    from reeldocs.providers.registry import build_providers
 
     codes = _languages(languages)
     if project is not None:
@@ -122,6 +124,13 @@ def process(
     settings, urls = prepare()
     if provider is not None:
         settings = dataclasses.replace(settings, provider=provider.value)
+    try:
+        build_providers(settings)
+    except ProviderError as error:
+        if provider is None:
+            typer.echo(f"Error: {error.message}", err=True)
+            raise typer.Exit(1) from None
+        raise typer.BadParameter(error.message, param_hint="'--provider'") from None
     try:
         codes = validate_languages(settings, codes)
     except Invalid as error:
@@ -220,11 +229,14 @@ class Run:
         item.error = sentence
         self.display.ended(item)
 
-    async def follow(self) -> None:
+    async def follow(self, worker: asyncio.Task[None]) -> None:
         """Read the jobs' rows until every one has ended, or Ctrl-C."""
         from reeldocs.jobs.service import get_job_as_operator
 
         while not self.interrupted.is_set():
+            if worker.done():
+                self._worker_stopped(worker)
+                return
             waiting = [item for item in self.followed if item.job_id and not item.ended]
             if not waiting:
                 return
@@ -244,6 +256,20 @@ class Run:
                     self.display.changed(item)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.interrupted.wait(), POLL_SECONDS)
+
+    def _worker_stopped(self, worker: asyncio.Task[None]) -> None:
+        """The worker never stops by itself but on an error: the jobs it leaves are left
+        to other workers, and the command says so."""
+        failure = None if worker.cancelled() else worker.exception()
+        reason = getattr(failure, "message", None) or str(failure or "no reason given")
+        for item in self.followed:
+            if item.job_id is not None and not item.ended:
+                item.error = (
+                    f"This command's worker stopped ({reason}); the job stays {item.status} "
+                    f"for another worker: `reeldocs jobs show {item.job_id}` follows it."
+                )
+                item.ended = True
+                self.display.ended(item)
 
     async def _finish(self, item: Followed, error: str | None) -> None:
         if item.status == "completed":
@@ -322,7 +348,7 @@ async def _run(settings: Settings, urls: DatabaseUrls, request: Request, as_json
             await run.start_jobs()
             if any(item.job_id for item in run.followed) and not run.interrupted.is_set():
                 worker = asyncio.create_task(run_worker_forever(settings, urls, concurrency=1))
-                await run.follow()
+                await run.follow(worker)
         if run.interrupted.is_set():
             cancelled = await run.cancel_active()
             names = ", ".join(item.label for item in cancelled)
