@@ -168,6 +168,9 @@ class LiveDisplay(Display):
 
     def ended(self, item: Followed) -> None:
         self.report_problems(item)
+        if item.out is not None:
+            # Above the bars, where a long path leaves them their width.
+            self.say(f"{item.label}: docs in {item.out}")
         row = self._rows.get(id(item))
         if row is not None:
             done = item.status == "completed"
@@ -185,9 +188,7 @@ class LiveDisplay(Display):
         self._errors.print(sentence, markup=False, highlight=False)
 
     def _describe(self, item: Followed) -> str:
-        if item.status == "completed":
-            state = f"completed, docs in {item.out}" if item.out else "completed"
-        elif item.ended:
+        if item.ended:
             state = item.status
         else:
             state = item.message
