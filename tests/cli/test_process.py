@@ -134,6 +134,9 @@ def test_missing_file_and_bad_options(reeldocs: Reeldocs, tmp_path: Path) -> Non
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert run.stderr == f"Error: {missing}: There is no such file: check the path and try again.\n"
     assert not (tmp_path / "out").exists()
+    elsewhere = reeldocs("process", str(missing), "--project", "no-such-team/docs")
+    assert elsewhere.returncode == 1, (elsewhere.stdout, elsewhere.stderr)
+    assert elsewhere.stderr.startswith("Error: There is no team with the slug 'no-such-team'")
     # The run has no Gemini key: asking for Gemini is a usage error, said before any work.
     usage_errors = [
         ["--languages", "en,,es"],

@@ -136,8 +136,12 @@ def process(
     except Invalid as error:
         raise typer.BadParameter(error.detail, param_hint="'--languages'") from None
     request = Request(videos, codes, out, fmt, not no_video, project)
-    with database_errors():
-        code = asyncio.run(_run(settings, urls, request, as_json))
+    try:
+        with database_errors():
+            code = asyncio.run(_run(settings, urls, request, as_json))
+    except ReeldocsError as error:  # the project named cannot be used
+        typer.echo(f"Error: {error.detail}", err=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(code)
 
 
