@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reeldocs.cli import jobs, orgs, serve, tokens, users
+from reeldocs.cli import jobs, orgs, process, serve, tokens, users
 from reeldocs.core.private_files import use_private_umask
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ def _every_command() -> None:
     use_private_umask()
 
 
+app.command("process")(process.process)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
 app.command("migrate")(serve.migrate_command)

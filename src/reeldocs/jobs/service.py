@@ -140,6 +140,33 @@ async def create_job(
     # viewer locking first would be told "not found" instead of "not allowed".
     video = await get_in_team(session, actor, Video, video_id, "video", write=True)
     await session.refresh(video, with_for_update=True)
+    return await _create(session, queue, settings, video, languages, source_language)
+
+
+async def create_job_as_operator(
+    session: AsyncSession,
+    queue: procrastinate.App,
+    settings: Settings,
+    video_id: uuid.UUID,
+    languages: list[str],
+    source_language: str | None = None,
+) -> ProcessingJob:
+    """The CLI's way in: runs as the service role, whatever the video's team."""
+    video = await session.get(Video, video_id, with_for_update=True)
+    if video is None:
+        raise NotFound(f"There is no video with the id {video_id}.")
+    return await _create(session, queue, settings, video, languages, source_language)
+
+
+async def _create(
+    session: AsyncSession,
+    queue: procrastinate.App,
+    settings: Settings,
+    video: Video,
+    languages: list[str],
+    source_language: str | None,
+) -> ProcessingJob:
+    """A job for a video the caller may change, locked."""
     languages = validate_languages(settings, languages)
     source = validate_source_language(settings, source_language)
     if video.status == "uploading":

@@ -129,3 +129,54 @@ async def get_by_reference(session: AsyncSession, reference: ProjectReference) -
     if found is None:
         raise NotFound(f"The team {org_slug!r} has no project with the slug {project_slug!r}.")
     return found
+
+
+COMMAND_LINE_NAME = "Command line"
+
+
+async def command_line_project(session: AsyncSession) -> Project:
+    """The CLI's default project: "Command line" in a "Command line" team, both made on
+    first use. Runs as the service role; the team has no members until an operator adds
+    them (`reeldocs orgs add-member`)."""
+    # Two commands starting at once must not make two teams.
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('reeldocs.cli-team'))"))
+    org_id = (
+        await session.execute(
+            sa.select(Organization.id)
+            .where(Organization.name == COMMAND_LINE_NAME, Organization.personal.is_(False))
+            .order_by(Organization.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if org_id is None:
+        base = slugify(COMMAND_LINE_NAME, fallback="team")
+
+        async def build_team() -> Organization:
+            slug = base
+            while (
+                await session.execute(sa.select(Organization.id).where(Organization.slug == slug))
+            ).first():
+                slug = f"{base}-{secrets.token_hex(2)}"
+            return Organization(name=COMMAND_LINE_NAME, slug=slug, personal=False)
+
+        org = await insert_unique(session, build_team)
+        await session.flush()
+        org_id = org.id
+    project = (
+        await session.execute(
+            sa.select(Project)
+            .where(Project.org_id == org_id, Project.name == COMMAND_LINE_NAME)
+            .order_by(Project.created_at)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if project is not None:
+        return project
+
+    async def build() -> Project:
+        slug = await _unique_slug(session, org_id, COMMAND_LINE_NAME)
+        return Project(org_id=org_id, name=COMMAND_LINE_NAME, slug=slug)
+
+    project = await insert_unique(session, build)
+    await session.flush()
+    return project

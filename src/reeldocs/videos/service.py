@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -236,24 +237,7 @@ async def upload(
         # The project may have been deleted, or the uploader demoted, while the bytes came in.
         await act_as_user(session, actor.user_id)
         project = await _writable_project(session, actor, project_id)
-
-        async def build() -> Video:
-            return Video(
-                id=video_id,
-                org_id=project.org_id,
-                project_id=project.id,
-                title=title,
-                slug=await unique_slug(session, project.id, title),
-                status="uploaded",
-                storage_path=source_key(video_id),
-                mime=info.mime,
-                size_bytes=form.file_bytes,
-                duration_seconds=info.duration_seconds,
-                codecs=codecs_of(info),
-            )
-
-        video = await insert_unique(session, build)
-        await session.refresh(video)
+        video = await _record(session, project, video_id, title, form.file_bytes, info)
         await staging.publish()
         await session.commit()
     except BaseException:
@@ -264,6 +248,83 @@ async def upload(
     finally:
         staging.close()
     return _out(video, [])
+
+
+LOCAL_READ_BYTES = 1024 * 1024
+
+
+async def add_local_file_as_operator(
+    session: AsyncSession,
+    storage: AsyncStorage,
+    settings: Settings,
+    project: Project,
+    path: Path,
+    title: str | None = None,
+) -> VideoOut:
+    """The CLI's way in: a video file on this machine into a project, as the service role.
+
+    The same staging, probe and row as an upload, and the same outcome: stored, read,
+    then recorded, or nothing at all. It commits the session's transaction.
+    """
+    video_id = uuid.uuid4()
+    staging = SourceStaging(
+        storage,
+        source_key(video_id),
+        video_prefix(video_id),
+        settings.data_dir / SCRATCH_DIR_NAME,
+    )
+    try:
+        size = 0
+        async with await anyio.open_file(path, "rb") as handle:
+            while chunk := await handle.read(LOCAL_READ_BYTES):
+                size += len(chunk)
+                await staging.write(chunk)
+        if size == 0:
+            raise Invalid(f"The file {path} is empty: choose the video file again.")
+        info = await _probe(await staging.readable_copy())
+        video = await _record(
+            session, project, video_id, choose_title(title, path.name), size, info
+        )
+        await staging.publish()
+        await session.commit()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await session.rollback()
+            await staging.discard()
+        raise
+    finally:
+        staging.close()
+    return _out(video, [])
+
+
+async def _record(
+    session: AsyncSession,
+    project: Project,
+    video_id: uuid.UUID,
+    title: str,
+    size: int,
+    info: VideoProbe,
+) -> Video:
+    """The row of a video whose file is stored and was read successfully."""
+
+    async def build() -> Video:
+        return Video(
+            id=video_id,
+            org_id=project.org_id,
+            project_id=project.id,
+            title=title,
+            slug=await unique_slug(session, project.id, title),
+            status="uploaded",
+            storage_path=source_key(video_id),
+            mime=info.mime,
+            size_bytes=size,
+            duration_seconds=info.duration_seconds,
+            codecs=codecs_of(info),
+        )
+
+    video = await insert_unique(session, build)
+    await session.refresh(video)
+    return video
 
 
 # -- deleting --------------------------------------------------------------------------------
