@@ -24,7 +24,10 @@ PHONE: ViewportSize = {"width": 375, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+# For the pages' tests alone: Playwright's synchronous API keeps an event loop running in
+# the main thread while it is open, and the asynchronous tests that come after them need
+# that thread's loop to themselves.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
