@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import uuid
@@ -26,7 +27,7 @@ from reeldocs.docs.references import find_video_references
 from reeldocs.docs.subtitles import parse_srt, parse_webvtt
 from reeldocs.media.frames import screenshot_name
 from reeldocs.videos.models import Video
-from tests.conftest import WorkerProcesses
+from tests.conftest import LiveServer, WorkerProcesses
 from tests.docs.export_checks import check_tree, folder_tree, zip_tree
 
 SECONDS_PER_SLIDE = 5.0
@@ -212,6 +213,26 @@ def test_export_zip_is_the_video_s_folder_with_moments_linked_to_the_app(process
         assert {f"{slug}/en.vtt", f"{slug}/es.srt"} <= names
         assert not any(n.startswith(f"{slug}/video.") for n in names)
     assert api.get(f"/api/videos/{video['id']}/export?format=pdf").status_code == 422
+
+
+def test_export_links_moments_to_the_public_address_when_one_is_set(
+    processed: Any, settings: Settings, db_urls: DatabaseUrls
+) -> None:
+    # The app seen through a proxy: REELDOCS_PUBLIC_URL, not the request's own address.
+    api, video, _ = processed
+    public = "https://docs.example.com/reeldocs"
+    server = LiveServer(
+        dataclasses.replace(settings, public_url=public), db_urls, run_worker=False
+    ).start()
+    try:
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": api.headers["Authorization"]}
+        ) as behind_proxy:
+            tree = _export(behind_proxy, video["id"], format="markdown")
+    finally:
+        server.stop()
+    page = f"{public}/videos/{video['id']}"
+    check_tree(tree, extension="md", moment_link=re.compile(re.escape(page) + r"#t=\d+"), page=page)
 
 
 def test_export_with_the_video_links_moments_to_the_file_beside_it(processed: Any) -> None:

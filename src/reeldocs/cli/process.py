@@ -151,8 +151,7 @@ async def _in_session(engine: AsyncEngine, work: Callable[[AsyncSession], Awaita
 
 
 def _base_url(settings: Settings) -> str:
-    public = getattr(settings, "public_url", None)
-    return str(public).rstrip("/") if public else f"http://{settings.host}:{settings.port}"
+    return settings.base_url(f"http://{settings.host}:{settings.port}")
 
 
 class Run:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 import platformdirs
 
@@ -41,6 +42,21 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _env_public_url(name: str) -> str | None:
+    value = _env(name)
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(
+            f"{name} must be the address users reach Reeldocs at, such as "
+            f"https://docs.example.com, not {value!r}."
+        )
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"{name} must not have a query or a fragment: {value!r}.")
+    return value.rstrip("/")
 
 
 def _env_proxies(name: str) -> tuple[str, ...]:
@@ -104,6 +120,12 @@ class Settings:
     stalled_after_seconds: float = 6.0
     # the first wait before a transient failure (storage, a provider) is tried again
     retry_backoff_seconds: float = 2.0
+    # the address users reach the app at, for absolute links; None: the request's own
+    public_url: str | None = None
+
+    def base_url(self, request_base: str) -> str:
+        """Where absolute links point: REELDOCS_PUBLIC_URL, else the request's address."""
+        return (self.public_url or request_base).rstrip("/")
 
     @property
     def embedded_database(self) -> bool:
@@ -169,6 +191,7 @@ def load_settings() -> Settings:
         job_max_attempts=_env_int("REELDOCS_JOB_MAX_ATTEMPTS", 3),
         argos_packages_dir=_env("REELDOCS_ARGOS_PACKAGES_DIR"),
         trusted_proxies=_env_proxies("REELDOCS_TRUSTED_PROXIES"),
+        public_url=_env_public_url("REELDOCS_PUBLIC_URL"),
         login_failures_per_address=_env_int("REELDOCS_LOGIN_FAILURES_PER_ADDRESS", 30),
         signups_per_hour=_env_int("REELDOCS_SIGNUPS_PER_HOUR", 10),
         whisper_model=_env("REELDOCS_WHISPER_MODEL"),

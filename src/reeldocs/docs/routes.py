@@ -141,13 +141,19 @@ async def export(
     actor: CurrentActor,
     db: DbSession,
     storage: AppStorage,
+    settings: AppSettings,
     format: Literal["markdown", "mdx"] = "markdown",
     video: Annotated[
         bool, Query(description="Include the video file; moments then link to it.")
     ] = False,
 ) -> Response:
     tree = await exports.load_tree(
-        db, actor, video_id, fmt=format, include_video=video, base_url=str(request.base_url)
+        db,
+        actor,
+        video_id,
+        fmt=format,
+        include_video=video,
+        base_url=settings.base_url(str(request.base_url)),
     )
     await db.commit()  # the connection goes back to the pool before the storage is asked
     archive = await exports.open_zip(tree, storage)
