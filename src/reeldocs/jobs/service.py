@@ -114,17 +114,21 @@ async def _active_job_id(session: AsyncSession, video_id: uuid.UUID) -> uuid.UUI
     ).scalar_one_or_none()
 
 
+def _already_processing(active: uuid.UUID | None) -> Conflict:
+    """The refusal of a second job for a video, naming the active one when it is known."""
+    return Conflict(
+        "This video is already being processed: wait for that job to finish or cancel it.",
+        job_id=str(active) if active else None,
+    )
+
+
 async def _insert_active(session: AsyncSession, job: ProcessingJob) -> None:
     try:
         async with session.begin_nested():
             session.add(job)
     except IntegrityError:
         # The partial unique index: another request won the race for this video.
-        active = await _active_job_id(session, job.video_id)
-        raise Conflict(
-            "This video is already being processed: wait for that job to finish or cancel it.",
-            job_id=str(active) if active else None,
-        ) from None
+        raise _already_processing(await _active_job_id(session, job.video_id)) from None
 
 
 async def create_job(
@@ -173,10 +177,7 @@ async def _create(
         raise Conflict("This video is still uploading: process it once the upload has finished.")
     active = await _active_job_id(session, video.id)
     if active is not None:
-        raise Conflict(
-            "This video is already being processed: wait for that job to finish or cancel it.",
-            job_id=str(active),
-        )
+        raise _already_processing(active)
     job = ProcessingJob(
         org_id=video.org_id,
         project_id=video.project_id,
@@ -220,11 +221,7 @@ async def _retry(
             new_id = await lifecycle.retry(session, queue, old.id)
     except IntegrityError:
         # The partial unique index: another request started a job for this video.
-        active = await _active_job_id(session, old.video_id)
-        raise Conflict(
-            "This video is already being processed: wait for that job to finish or cancel it.",
-            job_id=str(active) if active else None,
-        ) from None
+        raise _already_processing(await _active_job_id(session, old.video_id)) from None
     video.status = "processing"
     await session.refresh(old)
     return (
