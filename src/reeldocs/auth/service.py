@@ -8,7 +8,6 @@ database's policies.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from reeldocs.auth.models import ApiToken, User
 from reeldocs.auth.schemas import MIN_PASSWORD_LENGTH
 from reeldocs.core import security
-from reeldocs.core.db import as_service, insert_unique
+from reeldocs.core.db import as_service, insert_unique, unused_slug
 from reeldocs.core.deps import Actor, session_expiry
 from reeldocs.core.errors import (
     Conflict,
@@ -73,15 +72,6 @@ def _check_credentials_shape(email: str, password: str) -> str:
     return email
 
 
-async def _unique_org_slug(session: AsyncSession, base: str) -> str:
-    slug = base
-    while (
-        await session.execute(sa.select(Organization.id).where(Organization.slug == slug))
-    ).first():
-        slug = f"{base}-{secrets.token_hex(2)}"
-    return slug
-
-
 async def create_user(
     session: AsyncSession, email: str, password: str, name: str | None = None
 ) -> tuple[User, Organization]:
@@ -103,7 +93,9 @@ async def create_user(
     async def build() -> Organization:
         return Organization(
             name=f"{display}'s workspace",
-            slug=await _unique_org_slug(session, slugify(email.split("@")[0], fallback="team")),
+            slug=await unused_slug(
+                session, Organization.slug, slugify(email.split("@")[0], fallback="team")
+            ),
             personal=True,
         )
 

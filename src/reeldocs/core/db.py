@@ -10,6 +10,7 @@ decide what the request may see and change.
 from __future__ import annotations
 
 import logging
+import secrets
 import select
 import time
 import uuid
@@ -24,7 +25,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 from reeldocs.core.settings import Settings
 
@@ -235,6 +236,24 @@ def migrate(urls: DatabaseUrls) -> SchemaChange:
                 conn.commit()
     finally:
         engine.dispose()
+
+
+async def unused_slug(
+    session: AsyncSession,
+    slug: InstrumentedAttribute[str],
+    base: str,
+    scope: tuple[InstrumentedAttribute[uuid.UUID], uuid.UUID] | None = None,
+) -> str:
+    """`base`, or `base` with a short random suffix, that no row has in its `slug` column,
+    among the rows of `scope` (a team's projects, a project's videos) when given."""
+    taken = sa.select(slug)
+    if scope is not None:
+        column, value = scope
+        taken = taken.where(column == value)
+    candidate = base
+    while (await session.execute(taken.where(slug == candidate))).first():
+        candidate = f"{base}-{secrets.token_hex(2)}"
+    return candidate
 
 
 async def insert_unique(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.core.db import insert_unique
+from reeldocs.core.db import insert_unique, unused_slug
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.core.text import printable, slugify
@@ -27,14 +26,7 @@ def _clean_name(name: str) -> str:
 
 async def _unique_slug(session: AsyncSession, org_id: uuid.UUID, name: str) -> str:
     base = slugify(name, fallback="project")
-    slug = base
-    while (
-        await session.execute(
-            sa.select(Project.id).where(Project.org_id == org_id, Project.slug == slug)
-        )
-    ).first():
-        slug = f"{base}-{secrets.token_hex(2)}"
-    return slug
+    return await unused_slug(session, Project.slug, base, (Project.org_id, org_id))
 
 
 async def create(
@@ -152,11 +144,7 @@ async def command_line_project(session: AsyncSession) -> Project:
         base = slugify(COMMAND_LINE_NAME, fallback="team")
 
         async def build_team() -> Organization:
-            slug = base
-            while (
-                await session.execute(sa.select(Organization.id).where(Organization.slug == slug))
-            ).first():
-                slug = f"{base}-{secrets.token_hex(2)}"
+            slug = await unused_slug(session, Organization.slug, base)
             return Organization(name=COMMAND_LINE_NAME, slug=slug, personal=False)
 
         org = await insert_unique(session, build_team)

@@ -9,9 +9,9 @@ row behind), and nothing can start processing a file that is not all there.
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from reeldocs.core.db import act_as_user, insert_unique
+from reeldocs.core.db import act_as_user, insert_unique, unused_slug
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Invalid, NotFound, ReeldocsError, UnsupportedMedia
 from reeldocs.core.languages import ordered_languages
@@ -77,14 +77,7 @@ def choose_title(title: str | None, file_name: str | None) -> str:
 async def unique_slug(session: AsyncSession, project_id: uuid.UUID, title: str) -> str:
     """A slug from `title` that no other video of the project has."""
     base = slugify(title, fallback="video")
-    slug = base
-    while (
-        await session.execute(
-            sa.select(Video.id).where(Video.project_id == project_id, Video.slug == slug)
-        )
-    ).first():
-        slug = f"{base}-{secrets.token_hex(2)}"
-    return slug
+    return await unused_slug(session, Video.slug, base, (Video.project_id, project_id))
 
 
 def codecs_of(info: VideoProbe) -> dict[str, Any]:
@@ -202,6 +195,29 @@ async def _probe(path: Any) -> VideoProbe:
         raise UnsupportedMedia(exc.message) from None
 
 
+@asynccontextmanager
+async def _staged_source(
+    session: AsyncSession, storage: AsyncStorage, settings: Settings, video_id: uuid.UUID
+) -> AsyncIterator[SourceStaging]:
+    """Where a new video's bytes are staged. Whatever stops the block (an error, a cancelled
+    request) rolls the transaction back and removes what was staged: nothing half-stored."""
+    staging = SourceStaging(
+        storage,
+        source_key(video_id),
+        video_prefix(video_id),
+        settings.data_dir / SCRATCH_DIR_NAME,
+    )
+    try:
+        yield staging
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await session.rollback()
+            await staging.discard()
+        raise
+    finally:
+        staging.close()
+
+
 async def upload(
     session: AsyncSession,
     actor: Actor,
@@ -221,13 +237,7 @@ async def upload(
     session.expunge_all()  # so the checks at the end read the database again
 
     video_id = uuid.uuid4()
-    staging = SourceStaging(
-        storage,
-        source_key(video_id),
-        video_prefix(video_id),
-        settings.data_dir / SCRATCH_DIR_NAME,
-    )
-    try:
+    async with _staged_source(session, storage, settings, video_id) as staging:
         form = await receiver.receive(body, staging)
         title = choose_title(form.title, form.file_name)
         if form.file_bytes == 0:
@@ -240,13 +250,6 @@ async def upload(
         video = await _record(session, project, video_id, title, form.file_bytes, info)
         await staging.publish()
         await session.commit()
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await session.rollback()
-            await staging.discard()
-        raise
-    finally:
-        staging.close()
     return _out(video, [])
 
 
@@ -267,13 +270,7 @@ async def add_local_file_as_operator(
     then recorded, or nothing at all. It commits the session's transaction.
     """
     video_id = uuid.uuid4()
-    staging = SourceStaging(
-        storage,
-        source_key(video_id),
-        video_prefix(video_id),
-        settings.data_dir / SCRATCH_DIR_NAME,
-    )
-    try:
+    async with _staged_source(session, storage, settings, video_id) as staging:
         size = 0
         async with await anyio.open_file(path, "rb") as handle:
             while chunk := await handle.read(LOCAL_READ_BYTES):
@@ -287,13 +284,6 @@ async def add_local_file_as_operator(
         )
         await staging.publish()
         await session.commit()
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await session.rollback()
-            await staging.discard()
-        raise
-    finally:
-        staging.close()
     return _out(video, [])
 
 
