@@ -96,6 +96,11 @@ def test_probe_takes_milliseconds(slide_video: Path) -> None:
     assert sorted(durations)[2] < 0.05
 
 
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def _picture(path: Path) -> Path:
     render_slide("A screenshot", (320, 180)).save(path, format="PNG")
     return path
@@ -128,6 +133,11 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         "could not be decoded",
     ),
     "PNG picture": (lambda folder, good: _picture(folder / "still.png"), "picture"),
+    # Random bytes may pass for a lyrics file; its tags then are no UTF-8.
+    "lyrics whose tags are no UTF-8": (
+        lambda folder, good: _write(folder / "song.mp4", b"[ti:\x80\x81\xfe]\n[00:01.00]la\n"),
+        "no video",
+    ),
     "missing file": (lambda folder, good: folder / "never-uploaded.mp4", "could not be found"),
 }
 

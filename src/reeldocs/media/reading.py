@@ -27,7 +27,9 @@ def open_media(path: Path) -> InputContainer:
     if size == 0:
         raise MediaError("This file is empty: no data arrived. Please upload the video again.")
     try:
-        return av.open(str(path), "r")
+        # Tags are text a file claims to be: bytes that are no UTF-8 must not stop the
+        # reading (random bytes pass for a lyrics file whose tags are garbage).
+        return av.open(str(path), "r", metadata_errors="replace")
     except av.FFmpegError as error:
         raise MediaError(_why_unopenable(path)) from error
 

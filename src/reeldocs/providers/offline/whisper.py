@@ -130,7 +130,7 @@ def open_audio(path: Path) -> SpeechAudio | None:
     from faster_whisper.audio import decode_audio
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             if not container.streams.audio:
                 return None
         samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
