@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from reeldocs.core.errors import Invalid
+
 LANGUAGE_NAMES = {
     "en": "English",
     "es": "Spanish",
@@ -48,3 +50,48 @@ def ordered_languages(codes: Iterable[str], primary: str | None = None) -> list[
     return sorted(
         set(codes), key=lambda code: (code != primary, language_name(code).casefold(), code)
     )
+
+
+def check_languages(primary: list[str], targets: list[str], languages: list[str]) -> list[str]:
+    """The languages of a job, the docs' language first, checked against what a server
+    writes (`primary`) and translates into (`targets`); Invalid (a sentence) otherwise.
+    The API checks with its own providers, `reeldocs process --server` with the server's
+    `/api/languages`, so both say the same."""
+    cleaned = [code.strip().lower() for code in languages]
+    if not cleaned:
+        raise Invalid("Pick at least one language.")
+    duplicates = sorted({code for code in cleaned if cleaned.count(code) > 1})
+    if duplicates:
+        raise Invalid(f"Each language may be picked once; repeated: {', '.join(duplicates)}.")
+    if cleaned[0] not in primary:
+        also = (
+            f", then {_names(cleaned[:1])} as a translation"
+            if cleaned[0] in targets and len(primary) == 1
+            else ""
+        )
+        raise Invalid(
+            f"This server cannot write docs in {_named(cleaned[0])}: it writes them in "
+            f"{_names(primary, 'or')} and translates them from there. Pick "
+            f"{_names(primary, 'or')} first{also}."
+        )
+    unavailable = [code for code in cleaned[1:] if code not in targets]
+    if unavailable:
+        offered = (
+            f"It translates into {_names(targets)}." if targets else "It translates into none."
+        )
+        raise Invalid(f"This server cannot translate docs into {_names(unavailable)}. {offered}")
+    return cleaned
+
+
+def _named(code: str) -> str:
+    name = language_name(code)
+    return name if name != code else f"the language '{code}'"
+
+
+def _names(codes: list[str], last: str = "and") -> str:
+    """'English', 'English or Spanish', 'Catalan, English and Spanish' (with codes kept for
+    languages Reeldocs has no name for)."""
+    names = [f"{language_name(code)} ({code})" for code in codes]
+    if len(names) <= 1:
+        return names[0] if names else "none"
+    return f"{', '.join(names[:-1])} {last} {names[-1]}"

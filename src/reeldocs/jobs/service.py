@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.core.db import as_service, raw_driver_connection
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Conflict, Invalid, NotFound
+from reeldocs.core.languages import check_languages
 from reeldocs.core.settings import Settings
 from reeldocs.jobs import lifecycle
 from reeldocs.jobs.lifecycle import ACTIVE_STATUSES, JobStatus
@@ -40,46 +41,9 @@ Columns = TypeVarTuple("Columns")
 
 def validate_languages(settings: Settings, languages: list[str]) -> list[str]:
     options = language_options(settings)
-    cleaned = [code.strip().lower() for code in languages]
-    if not cleaned:
-        raise Invalid("Pick at least one language.")
-    duplicates = sorted({code for code in cleaned if cleaned.count(code) > 1})
-    if duplicates:
-        raise Invalid(f"Each language may be picked once; repeated: {', '.join(duplicates)}.")
-    primary = [o.code for o in options if o.primary]
-    targets = [o.code for o in options if o.translate]
-    if cleaned[0] not in primary:
-        also = (
-            f", then {_names(cleaned[:1])} as a translation"
-            if cleaned[0] in targets and len(primary) == 1
-            else ""
-        )
-        raise Invalid(
-            f"This server cannot write docs in {_named(cleaned[0])}: it writes them in "
-            f"{_names(primary, 'or')} and translates them from there. Pick "
-            f"{_names(primary, 'or')} first{also}."
-        )
-    unavailable = [code for code in cleaned[1:] if code not in targets]
-    if unavailable:
-        offered = (
-            f"It translates into {_names(targets)}." if targets else "It translates into none."
-        )
-        raise Invalid(f"This server cannot translate docs into {_names(unavailable)}. {offered}")
-    return cleaned
-
-
-def _named(code: str) -> str:
-    name = language_name(code)
-    return name if name != code else f"the language '{code}'"
-
-
-def _names(codes: list[str], last: str = "and") -> str:
-    """'English', 'English or Spanish', 'Catalan, English and Spanish' (with codes kept for
-    languages Reeldocs has no name for)."""
-    names = [f"{language_name(code)} ({code})" for code in codes]
-    if len(names) <= 1:
-        return names[0] if names else "none"
-    return f"{', '.join(names[:-1])} {last} {names[-1]}"
+    return check_languages(
+        [o.code for o in options if o.primary], [o.code for o in options if o.translate], languages
+    )
 
 
 def validate_source_language(settings: Settings, source_language: str | None) -> str | None:
