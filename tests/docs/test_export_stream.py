@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 from reeldocs.core.errors import NotFound
 from reeldocs.core.storage import CHUNK, ByteChunks, LocalStorage
 from reeldocs.core.storage_async import AsyncStorage
-from reeldocs.docs.export import ExportTree, StoredFile, TreeFile, open_zip, write_tree
+from reeldocs.docs.export import (
+    DamagedExport,
+    ExportTree,
+    StoredFile,
+    TreeFile,
+    open_zip,
+    unpack_zip,
+    write_tree,
+)
 from tests.docs.export_checks import folder_tree, zip_tree
 
 VIDEO_BYTES = 24 * CHUNK + 12345
@@ -122,3 +131,56 @@ async def test_a_missing_screenshot_is_left_out_but_a_missing_video_is_an_error(
 def test_a_tree_refuses_paths_that_would_leave_its_folder(path: str) -> None:
     with pytest.raises(ValueError):
         TreeFile(path, b"")
+
+
+async def test_an_unpacked_zip_is_the_folder_write_tree_writes(
+    storage: CountingStorage, tmp_path: Path
+) -> None:
+    tree = _tree()
+    archive = await open_zip(tree, AsyncStorage(storage))
+    downloaded = tmp_path / "export.zip"
+    downloaded.write_bytes(b"".join([chunk async for chunk in archive.chunks]))
+    out = tmp_path / "out"
+    (out / "tour" / "en").mkdir(parents=True)
+    (out / "tour" / "en" / "02-old.md").write_text("old")
+
+    folder = unpack_zip(downloaded, out)
+
+    assert folder == out / "tour"
+    written = await write_tree(tree, AsyncStorage(storage), tmp_path / "written")
+    assert folder_tree(folder) == folder_tree(written)
+    assert os.listdir(out) == ["tour"]  # no staging folder left, the old export replaced
+
+
+def _zip_of(path: Path, names: list[str]) -> Path:
+    with zipfile.ZipFile(path, "w") as bundle:
+        for name in names:
+            bundle.writestr(name, b"x")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [
+        (["tour/index.md", "tour/../../escaped.md"], "outside its folder"),
+        (["tour/index.md", "/etc/escaped"], "outside its folder"),
+        (["tour/index.md", "tour/.hidden"], "outside its folder"),
+        (["index.md"], "outside its folder"),
+        (["tour/index.md", "other/index.md"], "holds 2 folders"),
+    ],
+)
+def test_unpacking_refuses_a_zip_that_is_no_export(
+    tmp_path: Path, names: list[str], said: str
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(DamagedExport, match=said):
+        unpack_zip(_zip_of(tmp_path / "bad.zip", names), out)
+    assert not (tmp_path / "escaped.md").exists()
+    assert not out.exists() or os.listdir(out) == []
+
+
+def test_unpacking_says_when_the_download_is_no_zip(tmp_path: Path) -> None:
+    broken = tmp_path / "cut.zip"
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(DamagedExport, match="not a readable zip"):
+        unpack_zip(broken, tmp_path / "out")

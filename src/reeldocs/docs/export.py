@@ -11,8 +11,11 @@ its bytes (the text files) or the storage key to stream it from (screenshots, th
 
 (`.mdx` instead of `.md` in the MDX format.) `open_zip` streams that list as a zip, and
 `write_tree` writes it into a local folder: the two cannot drift, as neither decides
-what the tree holds. Storage is read in storage threads, one chunk at a time, and never
-whole: exporting a video of gigabytes holds a chunk of it in memory, not the video.
+what the tree holds. `unpack_zip` puts a zip that a server streamed into a local folder
+the way `write_tree` does, so `reeldocs process --server` leaves the same folder.
+
+Storage is read in storage threads, one chunk at a time, and never whole: exporting a
+video of gigabytes holds a chunk of it in memory, not the video.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -328,6 +332,51 @@ async def _copy_stored(storage: AsyncStorage, stored: StoredFile, target: Path) 
         if stored.size:
             async for chunk in await storage.open_range(stored.key, 0, stored.size - 1):
                 await handle.write(chunk)
+
+
+class DamagedExport(ValueError):
+    """A zip that is no export: what is wrong with it, as a sentence."""
+
+
+def unpack_zip(archive: Path, out_dir: Path) -> Path:
+    """Put the `<video-slug>/` folder of an export zip into `out_dir`, as `write_tree`
+    would, and return it. Every name is checked before anything is written: one root
+    folder, ordinary path segments only (never `..`, an absolute path or a hidden name),
+    so a zip cannot write outside its folder."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [info for info in bundle.infolist() if not info.is_dir()]
+            root = _single_root(info.filename for info in members)
+            staging = Path(_staging_folder(out_dir, root))
+            try:
+                for info in members:
+                    target = staging / info.filename.split("/", 1)[1]
+                    _make_parent(target)
+                    with bundle.open(info) as source, target.open("wb") as sink:
+                        shutil.copyfileobj(source, sink, _COPY_CHUNK)
+                return _put_in_place(staging, out_dir / root)
+            except BaseException:
+                _remove(staging)
+                raise
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise DamagedExport(f"The export is not a readable zip ({error}).") from None
+
+
+_COPY_CHUNK = 1 << 20
+
+
+def _single_root(names: Iterator[str]) -> str:
+    roots = set()
+    for name in names:
+        segments = name.split("/")
+        if len(segments) < 2 or not all(_SEGMENT.match(segment) for segment in segments):
+            raise DamagedExport(f"The export holds a file named {name[:80]!r}, outside its folder.")
+        roots.add(segments[0])
+    if len(roots) != 1:
+        raise DamagedExport(
+            f"The export should hold one video's folder; it holds {len(roots)} folders."
+        )
+    return roots.pop()
 
 
 def _staging_folder(out_dir: Path, root: str) -> str:
