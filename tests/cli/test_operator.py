@@ -100,6 +100,11 @@ FLAGS = [
     (["users", "set-password"], "--password-stdin", "Read the password"),
     (["jobs", "list"], "--json", "Print JSON"),
     (["jobs", "show"], "--json", "Print JSON"),
+    (["process"], "--json", "Print one JSON"),
+    (["process"], "--no-video", "Leave the video"),
+    (["process"], "--help", "Show this message"),
+    (["jobs"], "--help", "Show this message"),
+    ([], "--help", "Show this message"),
 ]
 
 
@@ -111,7 +116,9 @@ def _after(help_text: str, option: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("command", "flag", "description"), FLAGS, ids=[" ".join([*c, f]) for c, f, _ in FLAGS]
+    ("command", "flag", "description"),
+    FLAGS,
+    ids=[" ".join(["reeldocs", *c, f]) for c, f, _ in FLAGS],
 )
 def test_help_shows_flags_without_a_value(
     reeldocs: Reeldocs, command: list[str], flag: str, description: str

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import typer
-
 from reeldocs.cli import jobs, orgs, process, serve, tokens, users
+from reeldocs.cli.output import Commands
 from reeldocs.core.private_files import use_private_umask
 
-app = typer.Typer(
+app = Commands(
     help="Reeldocs: turn product and tutorial videos into documentation.", no_args_is_help=True
 )
 

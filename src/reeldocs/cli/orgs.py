@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from reeldocs.cli.local import prepare, run_as_service
-from reeldocs.cli.output import table
+from reeldocs.cli.output import Commands, table
 
-app = typer.Typer(help="Manage teams (organisations).", no_args_is_help=True)
+app = Commands(help="Manage teams (organisations).", no_args_is_help=True)
 
 
 @app.command("list")

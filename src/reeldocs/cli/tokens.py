@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from reeldocs.cli.local import prepare, run_as_service
-from reeldocs.cli.output import moment, table
+from reeldocs.cli.output import Commands, moment, table
 
-app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app = Commands(help="Manage API tokens.", no_args_is_help=True)
 
 
 @app.command("create")

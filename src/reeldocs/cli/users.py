@@ -9,9 +9,9 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.cli.local import prepare, run_as_service
-from reeldocs.cli.output import flag
+from reeldocs.cli.output import Commands, flag
 
-app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app = Commands(help="Manage user accounts.", no_args_is_help=True)
 
 PasswordStdin = Annotated[
     bool, flag("--password-stdin", "Read the password from standard input instead of a prompt.")
