@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from functools import partial
+from pathlib import Path
 
 import pytest
 
 from reeldocs.core.db import DatabaseUrls
-from tests.cli.running import CLI_TIMEOUT_SECONDS, Reeldocs
+from tests.cli.running import Reeldocs, run_reeldocs
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +26,10 @@ def cli_env(db_urls: DatabaseUrls) -> dict[str, str]:
 
 @pytest.fixture
 def reeldocs(cli_env: dict[str, str], base_url: str) -> Reeldocs:
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "reeldocs.cli", *args],
-            env=cli_env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
-            check=False,
-        )
+    return partial(run_reeldocs, cli_env)
 
-    return run
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a module's generated videos go."""
+    return tmp_path_factory.mktemp("process-media")

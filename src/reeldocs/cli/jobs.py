@@ -1,7 +1,8 @@
-"""`reeldocs jobs`: the processing jobs of every team, as the operator sees and steers them.
+"""`reeldocs jobs`: the processing jobs of every team, as the operator sees and steers them,
+or, with `--server URL --token TOKEN`, those a server's user sees, through its API.
 
-Retry and cancel go through the same services as the API's routes, and so through
-jobs.lifecycle, the one owner of a job's life; only the access check differs (the
+Locally, retry and cancel go through the same services as the API's routes, and so
+through jobs.lifecycle, the one owner of a job's life; only the access check differs (the
 operator may change any team's job).
 """
 
@@ -9,17 +10,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.cli.local import prepare, run_as_service
-from reeldocs.cli.output import flag, moment, shortened, table
+from reeldocs.cli.output import Commands, flag, moment, shortened, table
+from reeldocs.cli.remote import Server, Token, ask, connect
+from reeldocs.cli.server_api import ServerApi
 
-app = typer.Typer(help="Look at processing jobs, retry or cancel them.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from reeldocs.jobs.schemas import JobOut
+    from reeldocs.projects.service import ProjectReference
+
+app = Commands(help="Look at processing jobs, retry or cancel them.", no_args_is_help=True)
 
 TITLE_WIDTH = 40
+SERVER_LIST_LIMIT = 100  # the most a server lists of one project at once
 
 JobId = Annotated[
     uuid.UUID, typer.Argument(metavar="ID", help="The job's id, as `jobs list` shows it.")
@@ -42,9 +50,10 @@ def list_jobs(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many jobs at most.")] = 20,
     as_json: Json = False,
+    server: Server = None,
+    token: Token = None,
 ) -> None:
     """List the newest jobs (those a retry took over aside), of one project or of all."""
-    from reeldocs.jobs.schemas import JobOut
     from reeldocs.jobs.service import list_recent_jobs_as_operator
     from reeldocs.projects.service import get_by_reference, parse_reference
 
@@ -54,15 +63,19 @@ def list_jobs(
             reference = parse_reference(project)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="'--project'") from None
-    _, urls = prepare()
+    api = connect(server, token)
+    if api is not None:
+        jobs = ask(api, lambda api: _server_jobs(api, reference, limit))
+    else:
+        _, urls = prepare()
 
-    async def work(session: AsyncSession) -> list[tuple[JobOut, str]]:
-        project_id = None
-        if reference is not None:
-            project_id = (await get_by_reference(session, reference)).id
-        return await list_recent_jobs_as_operator(session, project_id, limit)
+        async def work(session: AsyncSession) -> list[tuple[JobOut, str]]:
+            project_id = None
+            if reference is not None:
+                project_id = (await get_by_reference(session, reference)).id
+            return await list_recent_jobs_as_operator(session, project_id, limit)
 
-    jobs = run_as_service(urls, work)
+        jobs = run_as_service(urls, work)
     if as_json:
         for job, project_ref in jobs:
             typer.echo(json.dumps({**job.model_dump(mode="json"), "project": project_ref}))
@@ -86,6 +99,21 @@ def list_jobs(
     typer.echo(table(headers, rows))
 
 
+async def _server_jobs(
+    api: ServerApi, reference: ProjectReference | None, limit: int
+) -> list[tuple[JobOut, str]]:
+    """The newest jobs of one project, or of every project the token's user sees."""
+    projects = (
+        [await api.find_project(reference)] if reference is not None else await api.projects()
+    )
+    jobs = []
+    for project in projects:
+        asked = min(limit, SERVER_LIST_LIMIT)
+        jobs += [(job, project.label) for job in await api.project_jobs(project, asked)]
+    jobs.sort(key=lambda pair: pair[0].created_at, reverse=True)
+    return jobs[:limit]
+
+
 def _language_line(code: str, result: Any) -> str:
     if not isinstance(result, dict):
         return f"  {code}: {result}"
@@ -94,12 +122,16 @@ def _language_line(code: str, result: Any) -> str:
 
 
 @app.command("show")
-def show(job_id: JobId, as_json: Json = False) -> None:
+def show(job_id: JobId, as_json: Json = False, server: Server = None, token: Token = None) -> None:
     """Show a job as the API does: its step, its languages' results, its error."""
     from reeldocs.jobs.service import get_job_as_operator
 
-    _, urls = prepare()
-    job = run_as_service(urls, lambda session: get_job_as_operator(session, job_id))
+    api = connect(server, token)
+    if api is not None:
+        job = ask(api, lambda api: _job_of(api, job_id))
+    else:
+        _, urls = prepare()
+        job = run_as_service(urls, lambda session: get_job_as_operator(session, job_id))
     if as_json:
         typer.echo(job.model_dump_json())
         return
@@ -126,12 +158,23 @@ def show(job_id: JobId, as_json: Json = False) -> None:
     typer.echo("\n".join(lines))
 
 
+async def _job_of(api: ServerApi, job_id: uuid.UUID) -> JobOut:
+    job, _ = await api.job(job_id)
+    assert job is not None  # asked without an ETag, the server answers in full
+    return job
+
+
 @app.command("retry")
-def retry(job_id: JobId) -> None:
+def retry(job_id: JobId, server: Server = None, token: Token = None) -> None:
     """Start a failed or cancelled job again, from where it stopped, as a new job."""
     from reeldocs.jobs.queue import build_queue
     from reeldocs.jobs.service import retry_job_as_operator
 
+    api = connect(server, token)
+    if api is not None:
+        new_id = ask(api, lambda api: api.retry(job_id))
+        typer.echo(f"Job {job_id} is retried as job {new_id}, which waits for a worker.")
+        return
     settings, urls = prepare()
     # Never opened: the new engine job is queued on the command's own transaction.
     queue = build_queue(urls.libpq, settings)
@@ -144,14 +187,18 @@ def retry(job_id: JobId) -> None:
 
 
 @app.command("cancel")
-def cancel(job_id: JobId) -> None:
+def cancel(job_id: JobId, server: Server = None, token: Token = None) -> None:
     """Cancel a pending or processing job; its worker stops within a second."""
     from reeldocs.jobs.service import cancel_job_as_operator
 
-    _, urls = prepare()
+    api = connect(server, token)
+    if api is not None:
+        status = ask(api, lambda api: api.cancel(job_id))
+    else:
+        _, urls = prepare()
 
-    async def work(session: AsyncSession) -> str:
-        return (await cancel_job_as_operator(session, job_id)).status
+        async def work(session: AsyncSession) -> str:
+            return (await cancel_job_as_operator(session, job_id)).status
 
-    status = run_as_service(urls, work)
+        status = run_as_service(urls, work)
     typer.echo(f"Job {job_id} is {status}.")

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import typer
+from rich import filesize
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
@@ -34,6 +35,8 @@ class Followed:
     message: str = "Waiting for a worker"
     progress: float = 0.0
     language_results: dict[str, Any] = field(default_factory=dict)
+    # Bytes sent or received so far and the total, while a file travels to or from a server.
+    transferred: tuple[int, int | None] | None = None
     out: Path | None = None
     error: str | None = None
     ended: bool = False
@@ -83,9 +86,14 @@ class Display:
         self.changed(item)
 
     def changed(self, item: Followed) -> None:
+        """A line when the step changes: a transfer's bytes would be a line per chunk, so
+        only its size is said, once."""
+        line = item.message
+        if item.transferred is not None and item.transferred[1] is not None:
+            line = f"{line} ({filesize.decimal(item.transferred[1])})"
         if self._shown_steps.get(id(item)) != item.message:
             self._shown_steps[id(item)] = item.message
-            self.say(f"{item.label}: {item.message}")
+            self.say(f"{item.label}: {line}")
 
     def ended(self, item: Followed) -> None:
         self.report_problems(item)
@@ -156,6 +164,8 @@ class LiveDisplay(Display):
         self._progress.stop()
 
     def started(self, item: Followed) -> None:
+        if id(item) in self._rows:  # shown already, while its file was sent
+            return
         self._items.append(item)
         self._rows[id(item)] = self._progress.add_task(self._describe(item), total=1.0)
         self._update_overall()
@@ -163,7 +173,7 @@ class LiveDisplay(Display):
     def changed(self, item: Followed) -> None:
         row = self._rows.get(id(item))
         if row is not None:
-            self._progress.update(row, description=self._describe(item), completed=item.progress)
+            self._progress.update(row, description=self._describe(item), completed=_share(item))
         self._update_overall()
 
     def ended(self, item: Followed) -> None:
@@ -190,6 +200,11 @@ class LiveDisplay(Display):
     def _describe(self, item: Followed) -> str:
         if item.ended:
             state = item.status
+        elif item.transferred is not None:
+            done, total = item.transferred
+            state = f"{item.message} {filesize.decimal(done)}" + (
+                f" of {filesize.decimal(total)}" if total is not None else ""
+            )
         else:
             state = item.message
         return f"{item.label}: {state}".replace("[", r"\[")
@@ -198,6 +213,15 @@ class LiveDisplay(Display):
         total = len(self._items)
         done = sum(1.0 if item.ended else item.progress for item in self._items)
         self._progress.update(self._overall, total=max(total, 1), completed=done)
+
+
+def _share(item: Followed) -> float:
+    """How full a video's bar is: the share of its file sent or received while it
+    travels, else its job's progress."""
+    if item.transferred is not None:
+        done, total = item.transferred
+        return done / total if total else 0.0
+    return item.progress
 
 
 def open_display(*, as_json: bool, terminal: bool) -> Display:
