@@ -140,6 +140,7 @@ def test_outsiders_get_404_pages(
     pages = [
         f"/projects/{project_id}",
         f"/projects/{project_id}/upload",
+        f"/projects/{project_id}/glossary",
         f"/projects/{project_id}/jobs/{job_id}",
         f"/projects/{project_id}/jobs/{job_id}/card",
         f"/projects/{project_id}/jobs/card",

@@ -362,6 +362,9 @@ def test_main_pages_have_no_axe_violations(
     site: dict[str, Any], open_context: Callable[..., BrowserContext]
 ) -> None:
     project_id, video_id = site["project"]["id"], site["video"]["id"]
+    glossary = [{"term": "Acme Uploader", "translations": {"es": "Cargador Acme"}}]
+    saved = site["api"].put(f"/api/projects/{project_id}/glossary", json=glossary)
+    assert saved.status_code == 200, saved.text
     owner_page = open_context(site["owner"]).new_page()
     visits = [
         (open_context().new_page(), "/login"),
@@ -373,6 +376,8 @@ def test_main_pages_have_no_axe_violations(
         (owner_page, f"/projects/{project_id}/jobs/{site['done']['id']}"),
         (owner_page, f"/videos/{video_id}/docs?language=es"),
         (owner_page, "/settings"),
+        (owner_page, f"/projects/{project_id}/glossary"),
+        (owner_page, f"/projects/{project_id}/glossary?edit=Acme%20Uploader"),
     ]
     axe = Axe()
     found = {}

@@ -1,15 +1,19 @@
-"""A project's glossary: who may read and replace it, and what it refuses."""
+"""A project's glossary: who may read and replace it, what it refuses, and how changes
+made at once take turns."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
-from tests.auth.accounts import join_team, org_id_of
+from tests.auth.accounts import csrf_headers, join_team, org_id_of
 from tests.auth.expect import assert_error
 
 
@@ -138,3 +142,43 @@ def test_a_glossary_that_cannot_be_kept_is_refused_whole_with_a_sentence(
 
     assert sentence in detail
     assert team.owner.get(glossary_url).json() == before
+
+
+def test_changes_made_at_once_take_turns_on_the_glossary_lock(
+    team: Team, glossary_url: str, db_url: str
+) -> None:
+    """A PUT and the page's add of the same term, sent while another transaction holds the
+    project's glossary lock: both wait for it, then run one after the other, so neither
+    meets the other half-done (no clash in the unique index, no 500)."""
+    project_id = glossary_url.split("/")[3]
+    key = f"reeldocs.glossary:{project_id}"
+    page_add = f"/projects/{project_id}/glossary/terms"
+    headers = csrf_headers(team.editor)
+    with psycopg.connect(db_url, autocommit=True) as holder, ThreadPoolExecutor(2) as pool:
+        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+        try:
+            replaced = pool.submit(put, team.owner, glossary_url, [{"term": "Acme"}])
+            added = pool.submit(team.editor.post, page_add, data={"term": "ACME"}, headers=headers)
+            _wait_for_waiters(holder, 2)
+            assert not replaced.done() and not added.done()
+        finally:
+            holder.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+        statuses = (replaced.result().status_code, added.result().status_code)
+    # Whichever went first, the other saw what it left: the add came first and the PUT
+    # replaced it (303, 200), or the PUT came first and the add was refused (422).
+    assert statuses in ((200, 303), (200, 422)), statuses
+    assert team.owner.get(glossary_url).json() == [{"term": "Acme", "translations": {}}]
+
+
+def _wait_for_waiters(conn: psycopg.Connection[Any], count: int) -> None:
+    """Until `count` transactions wait for an advisory lock (a state, polled; no sleep
+    stands in for it)."""
+    deadline = time.monotonic() + 30
+    while True:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+        if row is not None and row[0] >= count:
+            return
+        assert time.monotonic() < deadline, "the requests never waited for the lock"
+        time.sleep(0.02)

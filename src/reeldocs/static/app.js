@@ -107,6 +107,16 @@
     box.scrollIntoView({ block: "nearest" });
   }
 
+  // A refusal that says how to swap it (HX-Reswap) is a form shown again with the
+  // server's sentence beside it: it takes the form's place like any other answer.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.getResponseHeader("HX-Reswap")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var text = "";
