@@ -92,6 +92,17 @@ async def complete(ctx: RunContext) -> bool:
                 sa.text("UPDATE articles SET status = 'published', slug = :s WHERE id = :id"),
                 {"s": slug, "id": article.id},
             )
+        # What the run wrote is each article's first revision.
+        await conn.execute(
+            sa.text(
+                "INSERT INTO article_revisions (org_id, article_id, revision, source, job_id, "
+                "title, content_markdown) "
+                "SELECT org_id, id, 1, 'generated', :job, title, content_markdown "
+                "FROM articles WHERE run_id = :r "
+                "ON CONFLICT (article_id, revision) DO NOTHING"
+            ),
+            {"r": run_id, "job": ctx.job_id},
+        )
         await conn.execute(
             sa.text(
                 "UPDATE videos SET status = 'ready', docs_run_id = :r, source_language = :src "
