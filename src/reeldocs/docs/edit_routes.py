@@ -10,13 +10,16 @@ from fastapi import APIRouter, Header, Path, Response
 
 from reeldocs.core.deps import CurrentActor, DbSession
 from reeldocs.core.openapi import errors
-from reeldocs.docs import editing
+from reeldocs.docs import editing, transcript
+from reeldocs.docs import service as docs
 from reeldocs.docs.schemas import (
     ArticleChange,
     ArticleOut,
     ProposalOut,
     RevisionOut,
     RevisionTextOut,
+    SegmentChange,
+    SegmentOut,
 )
 
 router = APIRouter(prefix="/api", tags=["editing"])
@@ -133,3 +136,13 @@ async def accept_proposal(
 async def reject_proposal(article_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> Response:
     await editing.reject(db, actor, article_id)
     return Response(status_code=204)
+
+
+@router.patch("/segments/{segment_id}", response_model=SegmentOut, responses=errors(403))
+async def update_segment(
+    segment_id: uuid.UUID, change: SegmentChange, actor: CurrentActor, db: DbSession
+) -> SegmentOut:
+    """Correct what the segment says. The subtitles in the spoken language follow at once;
+    the translations become stale (POST /api/videos/{video_id}/retranslate)."""
+    segment = await transcript.edit_segment(db, actor, segment_id, change.spoken_content)
+    return SegmentOut(**docs.segment_out(segment))
