@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,17 @@ def cue_rows(cues: Iterable[Cue]) -> list[dict[str, Any]]:
     return [{"start": c.start, "end": c.end, "text": c.text} for c in cues]
 
 
-def as_segment(row: VideoSegment) -> Segment:
+class SegmentRow(Protocol):
+    """A video_segments row, as the ORM or a plain query reads it."""
+
+    start_time: float
+    end_time: float
+    spoken_content: str
+    visual_context: str
+    words: list[Any]
+
+
+def as_segment(row: SegmentRow) -> Segment:
     return Segment(
         start_time=row.start_time,
         end_time=row.end_time,
