@@ -43,6 +43,7 @@ HTTP_KINDS = {
     404: "NotFound",
     405: "MethodNotAllowed",
     409: "Conflict",
+    412: "PreconditionFailed",
     413: "PayloadTooLarge",
     415: "UnsupportedMedia",
     422: "ValidationError",
@@ -281,6 +282,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
 
     from reeldocs.auth.routes import router as auth_router
+    from reeldocs.docs.edit_routes import router as editing_router
     from reeldocs.docs.routes import router as docs_router
     from reeldocs.glossary.routes import router as glossary_router
     from reeldocs.jobs.routes import polling_router
@@ -305,6 +307,7 @@ def create_app(
         videos_router,
         jobs_router,
         docs_router,
+        editing_router,
     ):
         app.include_router(router)
 

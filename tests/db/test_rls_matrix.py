@@ -13,7 +13,9 @@ exactly what the actor's role may do:
 - users see themselves and the people they share an organisation with, and change
   only their own name; API tokens are their owner's alone;
 - job events are read by the organisation's members and written by the service role
-  only: the app role may not insert, update or delete them at all.
+  only: the app role may not insert, update or delete them at all;
+- article revisions are read by members and added by owners and editors, as themselves:
+  nobody changes or deletes one through the app role.
 """
 
 from __future__ import annotations
@@ -62,12 +64,15 @@ CONTENT_TABLES = (
 INVITATION_ADDRESSEE = {"A": "outsider", "B": "viewerA"}
 # Written by the service role alone; members read them.
 SERVICE_WRITTEN_TABLES = ("job_events",)
+# History: writers add rows (as themselves), nobody changes or removes one.
+APPEND_ONLY_TABLES = ("article_revisions",)
 ORG_TABLES = (
     "organizations",
     "organization_members",
     *CONTENT_TABLES,
     "invitations",
     *SERVICE_WRITTEN_TABLES,
+    *APPEND_ONLY_TABLES,
 )
 TABLES = (*ORG_TABLES, "users", "api_tokens")
 OPERATIONS = ("select", "insert", "update", "delete")
@@ -88,6 +93,7 @@ UPDATED_COLUMN = {
     "glossary_terms": "term",
     "invitations": "role",
     "job_events": "type",
+    "article_revisions": "title",
     "users": "name",
     "api_tokens": "name",
 }
@@ -143,6 +149,11 @@ INSERT_SQL = {
         "INSERT INTO job_events (org_id, project_id, job_id, type, payload) "
         "VALUES (%(org)s, %(project)s, %(job_id)s, 'job.failed', '{}')"
     ),
+    "article_revisions": (
+        "INSERT INTO article_revisions (org_id, article_id, revision, source, author_id, title, "
+        "content_markdown) VALUES (%(org)s, %(article)s, 2 + floor(random() * 1e6)::int, "
+        "'edited', %(author)s, 'New', '# New')"
+    ),
     "users": "INSERT INTO users (email, password_hash) VALUES (%(email)s, 'x')",
     "api_tokens": (
         "INSERT INTO api_tokens (user_id, name, token_hash) VALUES (%(user)s, 'New', %(slug)s)"
@@ -191,6 +202,8 @@ class Tenancy:
             "project": rows["projects"],
             "video": rows["videos"],
             "chapter": rows["chapters"],
+            "article": rows["articles"],
+            "author": None,
             "job": None,
             "job_id": rows["processing_jobs"],
             "invitee": self.users["invitee"],
@@ -213,6 +226,8 @@ def may(role: str | None, table: str, operation: str) -> bool:
         return True
     if table in SERVICE_WRITTEN_TABLES:
         return False
+    if table in APPEND_ONLY_TABLES:
+        return operation == "insert" and role in ("owner", "editor")
     if table == "organizations":
         return operation != "insert" and role == "owner"
     if table in ("organization_members", "invitations"):
@@ -314,6 +329,13 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             "'intro', '# Intro')",
             {**common, "id": ids["articles"], "chapter": ids["chapters"]},
         )
+        ids["article_revisions"] = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO article_revisions (id, org_id, article_id, revision, source, title, "
+            "content_markdown) VALUES (%(id)s, %(org)s, %(article)s, 1, 'generated', 'Intro', "
+            "'# Intro')",
+            {**common, "id": ids["article_revisions"], "article": ids["articles"]},
+        )
         conn.execute(
             "INSERT INTO subtitles (id, org_id, video_id, run_id, language, cues) "
             "VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), 'en', '[]')",
@@ -394,7 +416,7 @@ def _check_write(
             with conn.transaction():
                 conn.execute("DELETE FROM users")
         return
-    if table in SERVICE_WRITTEN_TABLES:
+    if table in (*SERVICE_WRITTEN_TABLES, *APPEND_ONLY_TABLES):
         statement = (
             f"UPDATE {table} SET {UPDATED_COLUMN[table]} = {UPDATED_COLUMN[table]}"
             if operation == "update"
@@ -428,6 +450,17 @@ def _insert_targets(
                 owner == actor,
             )
             for owner in owners
+        ]
+    if table in APPEND_ONLY_TABLES:
+        # A revision names its author: the actor, never someone else.
+        author = tenancy.user_id(actor)
+        return [
+            (
+                f"row in org {org}",
+                tenancy.insert_params(org, author=author),
+                may(role_in(actor, org), table, "insert"),
+            )
+            for org in ORGS
         ]
     return [
         (f"row in org {org}", tenancy.insert_params(org), may(role_in(actor, org), table, "insert"))
@@ -495,12 +528,14 @@ CROSS_ORG_REFERENCES = [
     ("subtitles", "video"),
     ("screenshots", "video"),
     ("glossary_terms", "project"),
+    ("article_revisions", "article"),
 ]
 TABLE_OF_PARAMETER = {
     "project": "projects",
     "video": "videos",
     "job": "processing_jobs",
     "chapter": "chapters",
+    "article": "articles",
 }
 
 
@@ -514,7 +549,7 @@ def test_writer_cannot_reference_another_orgs_rows(
 ) -> None:
     """editorAB may write in both orgs, so only the composite foreign keys stand in the way."""
     foreign = tenancy.rows["B"][TABLE_OF_PARAMETER[parameter]]
-    params = tenancy.insert_params("A", **{parameter: foreign})
+    params = tenancy.insert_params("A", author=tenancy.user_id(actor), **{parameter: foreign})
     with acting_as(service_conn, tenancy.user_id(actor)):
         # The same row pointing at org A's own objects is accepted: the refusal is the reference.
         with service_conn.transaction(force_rollback=True):
@@ -549,6 +584,18 @@ def test_writer_cannot_move_rows_to_another_org(
                     f"UPDATE {table} SET org_id = %s WHERE id = %s",
                     (tenancy.orgs["B"], tenancy.rows["A"][table]),
                 )
+
+
+@pytest.mark.parametrize("author", ["ownerA", None], ids=["another-member", "nobody"])
+def test_a_revision_names_its_writer_as_author(
+    service_conn: psycopg.Connection, tenancy: Tenancy, author: str | None
+) -> None:
+    """An editor cannot pass a revision off as someone else's, nor as a job's."""
+    params = tenancy.insert_params("A", author=author and tenancy.users[author])
+    with acting_as(service_conn, tenancy.users["editorA"]):
+        with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+            with service_conn.transaction():
+                service_conn.execute(INSERT_SQL["article_revisions"], params)
 
 
 def test_owner_cannot_move_a_membership_to_an_org_they_do_not_own(

@@ -44,6 +44,13 @@ class Conflict(ReeldocsError):
     kind = "Conflict"
 
 
+class PreconditionFailed(ReeldocsError):
+    """The caller's copy is out of date (an `If-Match` that no longer matches)."""
+
+    status = 412
+    kind = "PreconditionFailed"
+
+
 class TooLarge(ReeldocsError):
     status = 413
     kind = "PayloadTooLarge"
@@ -89,8 +96,8 @@ class ErrorOut(BaseModel):
 
     error: str = Field(
         description="The kind of error, for programs: NotAuthenticated, Forbidden, NotFound, "
-        "Conflict, PayloadTooLarge, UnsupportedMedia, ValidationError, TooManyRequests, "
-        "StorageUnavailable, …",
+        "Conflict, PreconditionFailed, PayloadTooLarge, UnsupportedMedia, ValidationError, "
+        "TooManyRequests, StorageUnavailable, …",
         examples=["NotFound"],
     )
     detail: str = Field(

@@ -34,6 +34,8 @@ ERROR_DESCRIPTIONS = {
     "nor carries its CSRF token.",
     404: "It does not exist, or it belongs to a team the caller is not in.",
     409: "It conflicts with how things stand now; the detail says what to do.",
+    412: "The copy the caller changed is out of date: someone saved another version since "
+    "(its `If-Match` is not the current ETag). The body's `article` is the current one.",
     413: "The body is larger than this address accepts.",
     415: "The body is not of a kind this address accepts.",
     416: "The byte range asked for is outside the file.",

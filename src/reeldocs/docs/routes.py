@@ -12,27 +12,11 @@ from reeldocs.core.errors import NotFound
 from reeldocs.core.openapi import errors
 from reeldocs.docs import export as exports
 from reeldocs.docs import service
+from reeldocs.docs.schemas import ArticleOut, SegmentOut
 from reeldocs.docs.subtitles import to_srt, to_webvtt
 from reeldocs.providers.registry import language_options
 
 router = APIRouter(prefix="/api", tags=["docs"])
-
-
-class SegmentOut(BaseModel):
-    start_time: float
-    end_time: float
-    spoken_content: str
-    visual_context: str
-
-
-class ArticleOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    slug: str
-    language: str
-    chapter_title: str
-    order: int
-    content_markdown: str
 
 
 class LanguageOut(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,9 +60,32 @@ async def primary_language(session: AsyncSession, video: Video) -> str | None:
     return languages[0] if languages else None
 
 
+async def translation_languages(session: AsyncSession, video: Video) -> list[str]:
+    """The languages the video's docs are translated into (all but the primary one)."""
+    primary = await primary_language(session, video)
+    return [code for code in await published_languages(session, video) if code != primary]
+
+
+async def stale_languages(session: AsyncSession, video: Video) -> list[str]:
+    """The translations of the video's docs with stale articles, by code."""
+    rows = await session.execute(
+        sa.select(Article.language)
+        .distinct()
+        .where(
+            Article.video_id == video.id,
+            Article.run_id == video.docs_run_id,
+            Article.status == "published",
+            Article.stale,
+        )
+        .order_by(Article.language)
+    )
+    return list(rows.scalars())
+
+
 @dataclass
 class ArticleView:
     id: uuid.UUID
+    video_id: uuid.UUID
     title: str
     slug: str
     language: str
@@ -69,6 +93,30 @@ class ArticleView:
     order: int
     content_markdown: str
     start_time: float
+    edited: bool
+    has_proposal: bool
+    stale: bool
+    updated_at: datetime
+    version: int
+
+
+def article_view(article: Article, chapter_title: str, start_time: float) -> ArticleView:
+    return ArticleView(
+        id=article.id,
+        video_id=article.video_id,
+        title=article.title,
+        slug=article.slug,
+        language=article.language,
+        chapter_title=chapter_title,
+        order=article.order,
+        content_markdown=article.content_markdown,
+        start_time=start_time,
+        edited=article.edited,
+        has_proposal=article.proposal_markdown is not None,
+        stale=article.stale,
+        updated_at=article.updated_at,
+        version=article.version,
+    )
 
 
 async def articles(
@@ -102,16 +150,7 @@ async def published_articles(
     if language is not None:
         query = query.where(Article.language == language)
     return [
-        ArticleView(
-            id=a.id,
-            title=a.title,
-            slug=a.slug,
-            language=a.language,
-            chapter_title=chapter_title,
-            order=a.order,
-            content_markdown=a.content_markdown,
-            start_time=start_time,
-        )
+        article_view(a, chapter_title, start_time)
         for a, chapter_title, start_time in await session.execute(query)
     ]
 
@@ -170,8 +209,10 @@ async def subtitle_languages(session: AsyncSession, video: Video) -> list[str]:
 
 def segment_out(segment: VideoSegment) -> dict[str, Any]:
     return {
+        "id": segment.id,
         "start_time": segment.start_time,
         "end_time": segment.end_time,
         "spoken_content": segment.spoken_content,
         "visual_context": segment.visual_context,
+        "edited": segment.edited,
     }

@@ -26,6 +26,8 @@ class ProcessingJob(Base):
     org_id: Mapped[uuid.UUID]
     project_id: Mapped[uuid.UUID]
     video_id: Mapped[uuid.UUID]
+    # "process": the whole pipeline; "retranslate": the docs' translations only
+    kind: Mapped[str] = mapped_column(server_default="process")
     status: Mapped[str] = mapped_column(server_default="pending")
     step: Mapped[str] = mapped_column(server_default="uploading")
     step_message: Mapped[str] = mapped_column(server_default="Waiting for a worker")

@@ -11,7 +11,9 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from reeldocs.core.errors import StorageUnavailable
 from reeldocs.jobs import lifecycle
+from reeldocs.pipeline import keep_edits
 from reeldocs.pipeline.context import RunContext
 
 _logger = logging.getLogger(__name__)
@@ -53,35 +55,62 @@ async def _unique_slug(
 
 
 async def complete(ctx: RunContext) -> bool:
-    """Publish the run in one transaction; False if the job was cancelled meanwhile."""
+    """Publish the run in one transaction; False if the job was cancelled meanwhile.
+
+    The run's rows replace the earlier runs' ones, except what people wrote (see
+    keep_edits): edited articles and corrected segments move into this run instead.
+    """
     video_id, run_id = ctx.video.id, ctx.run_id
     async with ctx.engine.begin() as conn:
         if not await lifecycle.lock_running(conn, ctx.job_id, ctx.reporter.lease):
             return False
-        await conn.execute(
-            sa.text("SELECT 1 FROM videos WHERE id = :v FOR UPDATE"), {"v": video_id}
+        docs_run_id = (
+            await conn.execute(
+                sa.text("SELECT docs_run_id FROM videos WHERE id = :v FOR UPDATE"), {"v": video_id}
+            )
+        ).scalar_one()
+        old_files: list[tuple[uuid.UUID, str]] = [
+            (run, path)
+            for run, path in await conn.execute(
+                sa.text(
+                    "SELECT run_id, storage_path FROM screenshots "
+                    "WHERE video_id = :v AND run_id <> :r"
+                ),
+                {"v": video_id, "r": run_id},
+            )
+        ]
+        kept = await keep_edits.keep_articles(
+            conn,
+            org_id=ctx.video.org_id,
+            video_id=video_id,
+            run_id=run_id,
+            job_id=ctx.job_id,
+            video_end=ctx.video.duration,
         )
-        old_runs = list(
-            (
-                await conn.execute(
-                    sa.text(
-                        "SELECT DISTINCT run_id FROM screenshots "
-                        "WHERE video_id = :v AND run_id <> :r"
-                    ),
-                    {"v": video_id, "r": run_id},
-                )
-            ).scalars()
+        replaced_files = await keep_edits.keep_screenshots(
+            conn, video_id=video_id, run_id=run_id, docs_run_id=docs_run_id, kept=kept
+        )
+        transcript_changed = await keep_edits.keep_segments(
+            conn, video_id=video_id, run_id=run_id, spoken=ctx.spoken
         )
         for table in RUN_TABLES:
             await conn.execute(
                 sa.text(f"DELETE FROM {table} WHERE video_id = :v AND run_id <> :r"),
                 {"v": video_id, "r": run_id},
             )
+        await keep_edits.mark_stale_translations(
+            conn,
+            run_id=run_id,
+            primary=ctx.primary,
+            kept=kept,
+            transcript_changed=transcript_changed,
+            video_end=ctx.video.duration,
+        )
         articles = (
             await conn.execute(
                 sa.text(
                     "SELECT id, language, slug FROM articles WHERE run_id = :r "
-                    'ORDER BY language, "order"'
+                    "AND status = 'draft' ORDER BY language, \"order\""
                 ),
                 {"r": run_id},
             )
@@ -92,6 +121,17 @@ async def complete(ctx: RunContext) -> bool:
                 sa.text("UPDATE articles SET status = 'published', slug = :s WHERE id = :id"),
                 {"s": slug, "id": article.id},
             )
+        # What the run wrote is each new article's first revision.
+        await conn.execute(
+            sa.text(
+                "INSERT INTO article_revisions (org_id, article_id, revision, source, job_id, "
+                "title, content_markdown) "
+                "SELECT org_id, id, 1, 'generated', :job, title, content_markdown "
+                "FROM articles WHERE run_id = :r "
+                "ON CONFLICT (article_id, revision) DO NOTHING"
+            ),
+            {"r": run_id, "job": ctx.job_id},
+        )
         await conn.execute(
             sa.text(
                 "UPDATE videos SET status = 'ready', docs_run_id = :r, source_language = :src "
@@ -99,11 +139,40 @@ async def complete(ctx: RunContext) -> bool:
             ),
             {"r": run_id, "v": video_id, "src": ctx.spoken},
         )
+        in_use = set(
+            (
+                await conn.execute(
+                    sa.text("SELECT storage_path FROM screenshots WHERE video_id = :v"),
+                    {"v": video_id},
+                )
+            ).scalars()
+        )
         await lifecycle.complete(conn, ctx.job_id, ctx.language_results)
-    for old in old_runs:
-        # in a thread, and only logged if the storage does not answer: the rows are gone
-        await ctx.storage.discard_prefix(f"videos/{video_id}/runs/{old}")
+    await _remove_files(ctx, old_files, replaced_files, in_use)
     return True
+
+
+async def _remove_files(
+    ctx: RunContext,
+    old_files: list[tuple[uuid.UUID, str]],
+    replaced_files: list[str],
+    in_use: set[str],
+) -> None:
+    """The files of the rows that went. An earlier run's folder goes whole unless a kept
+    screenshot still uses a file in it; then its other files go one by one. In a thread,
+    and only logged if the storage does not answer: the rows are gone."""
+    folders = {f"videos/{ctx.video.id}/runs/{run}/" for run, _ in old_files}
+    busy = {folder for folder in folders if any(p.startswith(folder) for p in in_use)}
+    for folder in sorted(folders - busy):
+        await ctx.storage.discard_prefix(folder.rstrip("/"))
+    leftovers = {path for _, path in old_files} | set(replaced_files)
+    for path in sorted(leftovers - in_use):
+        if any(path.startswith(folder) for folder in folders - busy):
+            continue
+        try:
+            await ctx.storage.delete(path)
+        except StorageUnavailable as error:
+            _logger.warning("the file %s was left in storage: %s", path, error.reason)
 
 
 async def fail_running(

@@ -55,3 +55,5 @@ class VideoSegment(Base):
     spoken_content: Mapped[str] = mapped_column(server_default="")
     visual_context: Mapped[str] = mapped_column(server_default="")
     words: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    # A person corrected it: its text survives regeneration over its time span.
+    edited: Mapped[bool] = mapped_column(server_default=sa.false())
