@@ -65,30 +65,30 @@ def check_languages(primary: list[str], targets: list[str], languages: list[str]
         raise Invalid(f"Each language may be picked once; repeated: {', '.join(duplicates)}.")
     if cleaned[0] not in primary:
         also = (
-            f", then {_names(cleaned[:1])} as a translation"
+            f", then {names(cleaned[:1])} as a translation"
             if cleaned[0] in targets and len(primary) == 1
             else ""
         )
         raise Invalid(
-            f"This server cannot write docs in {_named(cleaned[0])}: it writes them in "
-            f"{_names(primary, 'or')} and translates them from there. Pick "
-            f"{_names(primary, 'or')} first{also}."
+            f"This server cannot write docs in {named(cleaned[0])}: it writes them in "
+            f"{names(primary, 'or')} and translates them from there. Pick "
+            f"{names(primary, 'or')} first{also}."
         )
     unavailable = [code for code in cleaned[1:] if code not in targets]
     if unavailable:
         offered = (
-            f"It translates into {_names(targets)}." if targets else "It translates into none."
+            f"It translates into {names(targets)}." if targets else "It translates into none."
         )
-        raise Invalid(f"This server cannot translate docs into {_names(unavailable)}. {offered}")
+        raise Invalid(f"This server cannot translate docs into {names(unavailable)}. {offered}")
     return cleaned
 
 
-def _named(code: str) -> str:
+def named(code: str) -> str:
     name = language_name(code)
     return name if name != code else f"the language '{code}'"
 
 
-def _names(codes: list[str], last: str = "and") -> str:
+def names(codes: list[str], last: str = "and") -> str:
     """'English', 'English or Spanish', 'Catalan, English and Spanish' (with codes kept for
     languages Reeldocs has no name for)."""
     names = [f"{language_name(code)} ({code})" for code in codes]

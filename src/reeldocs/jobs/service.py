@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reeldocs.core.db import as_service, raw_driver_connection
 from reeldocs.core.deps import Actor
 from reeldocs.core.errors import Conflict, Invalid, NotFound
-from reeldocs.core.languages import check_languages
+from reeldocs.core.languages import check_languages, named, names
 from reeldocs.core.settings import Settings
 from reeldocs.jobs import lifecycle
 from reeldocs.jobs.lifecycle import ACTIVE_STATUSES, JobStatus
@@ -191,12 +191,12 @@ async def create_retranslate_job(
     else:
         targets = validate_languages(settings, [primary, *languages])[1:]
         if not targets:
-            raise Invalid(f"Name a language to translate into, other than {_named(primary)}.")
+            raise Invalid(f"Name a language to translate into, other than {named(primary)}.")
         missing = [code for code in targets if code not in translated]
         if missing:
             raise Invalid(
-                f"This video's docs are not translated into {_names(missing)}, so there is "
-                f"nothing to translate again: they are in {_names([primary, *translated])}. "
+                f"This video's docs are not translated into {names(missing)}, so there is "
+                f"nothing to translate again: they are in {names([primary, *translated])}. "
                 "Process the video again with the languages you want."
             )
     active = await _active_job_id(session, video.id)
