@@ -293,6 +293,7 @@ def create_app(
     from reeldocs.pages.routes import install_pages
     from reeldocs.projects.routes import router as projects_router
     from reeldocs.videos.routes import router as videos_router
+    from reeldocs.webhooks.routes import router as webhooks_router
 
     # FastAPI tries routes in order: trying the hundred others before the ones every open
     # tab polls cost a tenth of a millisecond of CPU per poll. No other route matches them.
@@ -308,6 +309,7 @@ def create_app(
         jobs_router,
         docs_router,
         editing_router,
+        webhooks_router,
     ):
         app.include_router(router)
 

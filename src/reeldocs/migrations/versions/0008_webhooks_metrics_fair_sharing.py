@@ -1,0 +1,210 @@
+"""Webhooks (endpoints and deliveries), metrics that outlive what they count, and a fetch
+of the next job that takes turns between organisations.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+APP_ROLE = "reeldocs_app"
+EVENTS = ("job.completed", "job.failed", "job.cancelled")
+# Held by the fetch of the next video job for its transaction: see reeldocs_fetch_fair_job.
+FAIR_FETCH_LOCK_ID = 7_301_2027
+
+
+def upgrade() -> None:
+    events = ", ".join(f"'{event}'" for event in EVENTS)
+    op.execute(
+        f"""
+-- A project's webhook endpoints. The secret signs every request; people see it once, when
+-- the endpoint is created: the app role may write it but never read it back.
+CREATE TABLE webhook_endpoints (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    url text NOT NULL CHECK (length(url) BETWEEN 1 AND 2000),
+    events text[] NOT NULL
+        CHECK (cardinality(events) >= 1 AND events <@ ARRAY[{events}]::text[]),
+    secret text NOT NULL CHECK (secret LIKE 'whsec_%'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (id, org_id),
+    FOREIGN KEY (project_id, org_id) REFERENCES projects (id, org_id) ON DELETE CASCADE
+);
+CREATE INDEX webhook_endpoints_project_idx ON webhook_endpoints (project_id, created_at);
+
+-- One row per event and endpoint, written in the transaction that finished the job.
+-- `message_id` is the webhook-id header: the same at every attempt and redelivery.
+CREATE TABLE webhook_deliveries (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    org_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_id bigint NOT NULL REFERENCES job_events (id) ON DELETE CASCADE,
+    job_id uuid NOT NULL,
+    event text NOT NULL CHECK (event IN ({events})),
+    message_id text NOT NULL UNIQUE,
+    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    last_status_code integer,
+    last_error text,
+    last_attempt_at timestamptz,
+    next_attempt_at timestamptz,
+    delivered_at timestamptz,
+    -- the engine's job that makes the next attempt
+    queue_job_id bigint,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (endpoint_id, event_id),
+    FOREIGN KEY (endpoint_id, org_id) REFERENCES webhook_endpoints (id, org_id)
+        ON DELETE CASCADE
+);
+CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC);
+CREATE INDEX webhook_deliveries_job_idx ON webhook_deliveries (job_id);
+
+-- Owners and editors manage a project's webhooks and read their deliveries; viewers see
+-- none of them. Deliveries are written by the service role only (workers, and requests
+-- stepping out of the user's role to finish a job or redeliver).
+ALTER TABLE webhook_endpoints ENABLE ROW LEVEL SECURITY;
+GRANT SELECT (id, org_id, project_id, url, events, created_at),
+      INSERT (id, org_id, project_id, url, events, secret),
+      DELETE
+    ON webhook_endpoints TO {APP_ROLE};
+CREATE POLICY webhook_endpoints_read ON webhook_endpoints FOR SELECT
+    USING (reeldocs_private.can_write(org_id));
+CREATE POLICY webhook_endpoints_insert ON webhook_endpoints FOR INSERT
+    WITH CHECK (reeldocs_private.can_write(org_id));
+CREATE POLICY webhook_endpoints_delete ON webhook_endpoints FOR DELETE
+    USING (reeldocs_private.can_write(org_id));
+
+ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON webhook_deliveries TO {APP_ROLE};
+CREATE POLICY webhook_deliveries_read ON webhook_deliveries FOR SELECT
+    USING (reeldocs_private.can_write(org_id));
+
+-- Counters and histograms of the whole installation, written in the transactions that
+-- change what they count. No reference to any tenant's row: deleting a video, a project
+-- or a team never takes a count down. The service role alone reads and writes them.
+CREATE TABLE metric_counters (
+    metric text NOT NULL,
+    labels jsonb NOT NULL DEFAULT '{{}}'::jsonb CHECK (jsonb_typeof(labels) = 'object'),
+    value double precision NOT NULL DEFAULT 0 CHECK (value >= 0),
+    PRIMARY KEY (metric, labels)
+);
+
+-- When the job entered its current step (or resumed it): what step timings measure from.
+ALTER TABLE processing_jobs ADD COLUMN step_started_at timestamptz;
+"""
+    )
+    op.execute(FAIR_FETCH)
+
+
+# Procrastinate's own fetch (procrastinate_fetch_job_v2) takes the highest priority, then
+# the oldest job: one organisation's backlog makes every other one wait behind it. This
+# one gives each organisation its turn: a waiting job's turn is its place in its team's
+# line plus the team's jobs running now, and the smallest turn goes first (the oldest job
+# among equals). With max_active > 0 a team running that many jobs gets none more, and its
+# waiting jobs say how many of the team's jobs are ahead of them.
+FAIR_FETCH = f"""
+CREATE FUNCTION reeldocs_fetch_fair_job(
+    target_queue_names character varying[],
+    p_worker_id bigint,
+    max_active integer
+)
+    RETURNS procrastinate_jobs
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    found_job procrastinate_jobs;
+BEGIN
+    -- One fetch at a time: two workers counting a team's running jobs at once could each
+    -- start one more and go past its cap. Fetches take about a millisecond.
+    PERFORM pg_advisory_xact_lock({FAIR_FETCH_LOCK_ID});
+    WITH running AS (
+        SELECT job.org_id, count(*) AS jobs
+        FROM procrastinate_jobs engine
+        JOIN processing_jobs job ON job.queue_job_id = engine.id
+        WHERE engine.status = 'doing' AND engine.queue_name = ANY(target_queue_names)
+        GROUP BY job.org_id
+    ), waiting AS (
+        SELECT engine.id, job.org_id,
+               row_number() OVER (PARTITION BY job.org_id
+                                  ORDER BY engine.priority DESC, engine.id) AS place
+        FROM procrastinate_jobs engine
+        LEFT JOIN processing_jobs job ON job.queue_job_id = engine.id
+        WHERE engine.status = 'todo' AND engine.queue_name = ANY(target_queue_names)
+          AND (engine.scheduled_at IS NULL OR engine.scheduled_at <= now())
+    ), turns AS (
+        SELECT waiting.id, waiting.place + coalesce(running.jobs, 0) AS turn
+        FROM waiting
+        LEFT JOIN running ON running.org_id = waiting.org_id
+        WHERE max_active <= 0 OR waiting.org_id IS NULL
+           OR coalesce(running.jobs, 0) < max_active
+    ), picked AS (
+        SELECT engine.id
+        FROM procrastinate_jobs engine
+        JOIN turns ON turns.id = engine.id
+        WHERE engine.status = 'todo'
+        ORDER BY turns.turn, engine.id
+        LIMIT 1
+        FOR UPDATE OF engine SKIP LOCKED
+    )
+    UPDATE procrastinate_jobs
+        SET status = 'doing', worker_id = p_worker_id
+        FROM picked
+        WHERE procrastinate_jobs.id = picked.id
+        RETURNING procrastinate_jobs.* INTO found_job;
+
+    IF max_active > 0 THEN
+        WITH running AS (
+            SELECT job.org_id, count(*) AS jobs
+            FROM procrastinate_jobs engine
+            JOIN processing_jobs job ON job.queue_job_id = engine.id
+            WHERE engine.status = 'doing' AND engine.queue_name = ANY(target_queue_names)
+            GROUP BY job.org_id
+        ), waiting AS (
+            SELECT job.id, job.org_id,
+                   row_number() OVER (PARTITION BY job.org_id
+                                      ORDER BY engine.priority DESC, engine.id) - 1 AS before
+            FROM processing_jobs job
+            JOIN procrastinate_jobs engine ON engine.id = job.queue_job_id
+            WHERE job.status = 'pending' AND engine.status = 'todo'
+              AND engine.queue_name = ANY(target_queue_names)
+        ), messages AS (
+            SELECT waiting.id,
+                   CASE WHEN running.jobs >= max_active THEN
+                       'Waiting: your team has ' || (running.jobs + waiting.before)
+                       || CASE WHEN running.jobs + waiting.before = 1
+                               THEN ' job ahead' ELSE ' jobs ahead' END
+                   END AS message
+            FROM waiting LEFT JOIN running ON running.org_id = waiting.org_id
+        )
+        UPDATE processing_jobs job
+            SET step_message = coalesce(messages.message, 'Waiting for a worker')
+            FROM messages
+            WHERE job.id = messages.id
+              AND ((messages.message IS NOT NULL
+                    AND job.step_message IS DISTINCT FROM messages.message)
+                   OR (messages.message IS NULL
+                       AND job.step_message LIKE 'Waiting: your team has %'));
+    END IF;
+
+    RETURN found_job;
+END;
+$$;
+"""
+
+
+def downgrade() -> None:
+    op.execute(
+        "DROP FUNCTION IF EXISTS reeldocs_fetch_fair_job(character varying[], bigint, integer)"
+    )
+    op.execute("ALTER TABLE processing_jobs DROP COLUMN IF EXISTS step_started_at")
+    op.execute("DROP TABLE IF EXISTS metric_counters")
+    op.execute("DROP TABLE IF EXISTS webhook_deliveries")
+    op.execute("DROP TABLE IF EXISTS webhook_endpoints")
