@@ -287,6 +287,7 @@ def create_app(
     from reeldocs.glossary.routes import router as glossary_router
     from reeldocs.jobs.routes import polling_router
     from reeldocs.jobs.routes import router as jobs_router
+    from reeldocs.metrics.routes import router as metrics_router
     from reeldocs.orgs.routes import invitations_router
     from reeldocs.orgs.routes import router as orgs_router
     from reeldocs.pages.job_pages import card_router
@@ -310,6 +311,7 @@ def create_app(
         docs_router,
         editing_router,
         webhooks_router,
+        metrics_router,
     ):
         app.include_router(router)
 
