@@ -98,7 +98,11 @@ CREATE TABLE metric_counters (
 );
 
 -- When the job entered its current step (or resumed it): what step timings measure from.
-ALTER TABLE processing_jobs ADD COLUMN step_started_at timestamptz;
+-- When a worker last took it from the queue: which team had its turn last.
+ALTER TABLE processing_jobs
+    ADD COLUMN step_started_at timestamptz,
+    ADD COLUMN turn_taken_at timestamptz;
+CREATE INDEX processing_jobs_turns_idx ON processing_jobs (org_id, turn_taken_at);
 """
     )
     op.execute(FAIR_FETCH)
@@ -106,10 +110,10 @@ ALTER TABLE processing_jobs ADD COLUMN step_started_at timestamptz;
 
 # Procrastinate's own fetch (procrastinate_fetch_job_v2) takes the highest priority, then
 # the oldest job: one organisation's backlog makes every other one wait behind it. This
-# one gives each organisation its turn: a waiting job's turn is its place in its team's
-# line plus the team's jobs running now, and the smallest turn goes first (the oldest job
-# among equals). With max_active > 0 a team running that many jobs gets none more, and its
-# waiting jobs say how many of the team's jobs are ahead of them.
+# one takes turns: each team's first waiting job comes before any team's second, and
+# among the first ones, the team whose turn was longest ago (or never) goes first. With
+# max_active > 0 a team running that many jobs gets none more, and its waiting jobs say
+# how many of the team's jobs are ahead of them.
 FAIR_FETCH = f"""
 CREATE FUNCTION reeldocs_fetch_fair_job(
     target_queue_names character varying[],
@@ -139,10 +143,16 @@ BEGIN
         LEFT JOIN processing_jobs job ON job.queue_job_id = engine.id
         WHERE engine.status = 'todo' AND engine.queue_name = ANY(target_queue_names)
           AND (engine.scheduled_at IS NULL OR engine.scheduled_at <= now())
+    ), last_turn AS (
+        SELECT job.org_id, max(job.turn_taken_at) AS at
+        FROM processing_jobs job
+        WHERE job.org_id IN (SELECT org_id FROM waiting)
+        GROUP BY job.org_id
     ), turns AS (
-        SELECT waiting.id, waiting.place + coalesce(running.jobs, 0) AS turn
+        SELECT waiting.id, waiting.place, last_turn.at
         FROM waiting
         LEFT JOIN running ON running.org_id = waiting.org_id
+        LEFT JOIN last_turn ON last_turn.org_id = waiting.org_id
         WHERE max_active <= 0 OR waiting.org_id IS NULL
            OR coalesce(running.jobs, 0) < max_active
     ), picked AS (
@@ -150,7 +160,7 @@ BEGIN
         FROM procrastinate_jobs engine
         JOIN turns ON turns.id = engine.id
         WHERE engine.status = 'todo'
-        ORDER BY turns.turn, engine.id
+        ORDER BY turns.place, turns.at NULLS FIRST, engine.id
         LIMIT 1
         FOR UPDATE OF engine SKIP LOCKED
     )
@@ -159,6 +169,11 @@ BEGIN
         FROM picked
         WHERE procrastinate_jobs.id = picked.id
         RETURNING procrastinate_jobs.* INTO found_job;
+
+    IF found_job.id IS NOT NULL THEN
+        UPDATE processing_jobs SET turn_taken_at = clock_timestamp()
+            WHERE queue_job_id = found_job.id;
+    END IF;
 
     IF max_active > 0 THEN
         WITH running AS (
@@ -204,6 +219,8 @@ def downgrade() -> None:
     op.execute(
         "DROP FUNCTION IF EXISTS reeldocs_fetch_fair_job(character varying[], bigint, integer)"
     )
+    op.execute("DROP INDEX IF EXISTS processing_jobs_turns_idx")
+    op.execute("ALTER TABLE processing_jobs DROP COLUMN IF EXISTS turn_taken_at")
     op.execute("ALTER TABLE processing_jobs DROP COLUMN IF EXISTS step_started_at")
     op.execute("DROP TABLE IF EXISTS metric_counters")
     op.execute("DROP TABLE IF EXISTS webhook_deliveries")
