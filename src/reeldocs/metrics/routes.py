@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from reeldocs.core.deps import bearer_token
+from reeldocs.core.errors import ErrorOut
 from reeldocs.metrics.collector import read_snapshot, registry_for
 
 router = APIRouter(tags=["health"])
@@ -32,18 +33,20 @@ def _authorised(request: Request) -> bool:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         401: {
+            "model": ErrorOut,
             "description": "REELDOCS_METRICS_TOKEN is set and the request does not bear it.",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
         },
     },
 )
 async def metrics(request: Request) -> Response:
     if not _authorised(request):
-        return Response(
-            "This server's metrics need its metrics token: send "
-            "'Authorization: Bearer <REELDOCS_METRICS_TOKEN>'.\n",
+        return JSONResponse(
+            {
+                "error": "NotAuthenticated",
+                "detail": "This server's metrics need its metrics token: send "
+                "'Authorization: Bearer <REELDOCS_METRICS_TOKEN>'.",
+            },
             status_code=401,
-            media_type="text/plain",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
     async with request.app.state.engine.connect() as conn:

@@ -103,6 +103,8 @@ ALTER TABLE processing_jobs
     ADD COLUMN step_started_at timestamptz,
     ADD COLUMN turn_taken_at timestamptz;
 CREATE INDEX processing_jobs_turns_idx ON processing_jobs (org_id, turn_taken_at);
+-- The fair fetch joins the engine's jobs to ours at every fetch.
+CREATE INDEX processing_jobs_queue_job_idx ON processing_jobs (queue_job_id);
 """
     )
     op.execute(FAIR_FETCH)
@@ -219,6 +221,7 @@ def downgrade() -> None:
     op.execute(
         "DROP FUNCTION IF EXISTS reeldocs_fetch_fair_job(character varying[], bigint, integer)"
     )
+    op.execute("DROP INDEX IF EXISTS processing_jobs_queue_job_idx")
     op.execute("DROP INDEX IF EXISTS processing_jobs_turns_idx")
     op.execute("ALTER TABLE processing_jobs DROP COLUMN IF EXISTS turn_taken_at")
     op.execute("ALTER TABLE processing_jobs DROP COLUMN IF EXISTS step_started_at")
