@@ -287,12 +287,14 @@ def create_app(
     from reeldocs.glossary.routes import router as glossary_router
     from reeldocs.jobs.routes import polling_router
     from reeldocs.jobs.routes import router as jobs_router
+    from reeldocs.metrics.routes import router as metrics_router
     from reeldocs.orgs.routes import invitations_router
     from reeldocs.orgs.routes import router as orgs_router
     from reeldocs.pages.job_pages import card_router
     from reeldocs.pages.routes import install_pages
     from reeldocs.projects.routes import router as projects_router
     from reeldocs.videos.routes import router as videos_router
+    from reeldocs.webhooks.routes import router as webhooks_router
 
     # FastAPI tries routes in order: trying the hundred others before the ones every open
     # tab polls cost a tenth of a millisecond of CPU per poll. No other route matches them.
@@ -308,6 +310,8 @@ def create_app(
         jobs_router,
         docs_router,
         editing_router,
+        webhooks_router,
+        metrics_router,
     ):
         app.include_router(router)
 

@@ -15,7 +15,10 @@ exactly what the actor's role may do:
 - job events are read by the organisation's members and written by the service role
   only: the app role may not insert, update or delete them at all;
 - article revisions are read by members and added by owners and editors, as themselves:
-  nobody changes or deletes one through the app role.
+  nobody changes or deletes one through the app role;
+- webhook endpoints are seen, added and deleted by owners and editors only (viewers see
+  none), and changed by nobody; their deliveries are seen by owners and editors and
+  written by the service role only.
 """
 
 from __future__ import annotations
@@ -66,6 +69,22 @@ INVITATION_ADDRESSEE = {"A": "outsider", "B": "viewerA"}
 SERVICE_WRITTEN_TABLES = ("job_events",)
 # History: writers add rows (as themselves), nobody changes or removes one.
 APPEND_ONLY_TABLES = ("article_revisions",)
+# Owners and editors only, viewers nothing: endpoints they add and delete (never change),
+# deliveries they read (the service role writes them).
+WEBHOOK_ENDPOINTS = "webhook_endpoints"
+WEBHOOK_DELIVERIES = "webhook_deliveries"
+WRITERS_ONLY_TABLES = (WEBHOOK_ENDPOINTS, WEBHOOK_DELIVERIES)
+# What the app role has no grant for at all.
+UNGRANTED = {
+    **{
+        (table, op): True
+        for table in SERVICE_WRITTEN_TABLES
+        for op in ("insert", "update", "delete")
+    },
+    **{(table, op): True for table in APPEND_ONLY_TABLES for op in ("update", "delete")},
+    (WEBHOOK_ENDPOINTS, "update"): True,
+    **{(WEBHOOK_DELIVERIES, op): True for op in ("insert", "update", "delete")},
+}
 ORG_TABLES = (
     "organizations",
     "organization_members",
@@ -73,6 +92,7 @@ ORG_TABLES = (
     "invitations",
     *SERVICE_WRITTEN_TABLES,
     *APPEND_ONLY_TABLES,
+    *WRITERS_ONLY_TABLES,
 )
 TABLES = (*ORG_TABLES, "users", "api_tokens")
 OPERATIONS = ("select", "insert", "update", "delete")
@@ -94,6 +114,8 @@ UPDATED_COLUMN = {
     "invitations": "role",
     "job_events": "type",
     "article_revisions": "title",
+    "webhook_endpoints": "url",
+    "webhook_deliveries": "status",
     "users": "name",
     "api_tokens": "name",
 }
@@ -154,6 +176,15 @@ INSERT_SQL = {
         "content_markdown) VALUES (%(org)s, %(article)s, 2 + floor(random() * 1e6)::int, "
         "'edited', %(author)s, 'New', '# New')"
     ),
+    "webhook_endpoints": (
+        "INSERT INTO webhook_endpoints (org_id, project_id, url, events, secret) VALUES "
+        "(%(org)s, %(project)s, 'https://example.com/hooks', ARRAY['job.failed'], 'whsec_new')"
+    ),
+    "webhook_deliveries": (
+        "INSERT INTO webhook_deliveries (org_id, endpoint_id, event_id, job_id, event, "
+        "message_id) VALUES (%(org)s, %(endpoint)s, %(event)s, %(job_id)s, 'job.failed', "
+        "%(slug)s)"
+    ),
     "users": "INSERT INTO users (email, password_hash) VALUES (%(email)s, 'x')",
     "api_tokens": (
         "INSERT INTO api_tokens (user_id, name, token_hash) VALUES (%(user)s, 'New', %(slug)s)"
@@ -206,6 +237,8 @@ class Tenancy:
             "author": None,
             "job": None,
             "job_id": rows["processing_jobs"],
+            "endpoint": rows["webhook_endpoints"],
+            "event": rows["job_events"],
             "invitee": self.users["invitee"],
         }
         params.update(overrides)
@@ -222,6 +255,8 @@ def may(role: str | None, table: str, operation: str) -> bool:
         return False
     if table == "invitations":  # owners manage them (addressees: see _addressee)
         return role == "owner"
+    if table in WRITERS_ONLY_TABLES:
+        return role in ("owner", "editor") and not UNGRANTED.get((table, operation), False)
     if operation == "select":
         return True
     if table in SERVICE_WRITTEN_TABLES:
@@ -311,6 +346,27 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
         ).fetchone()
         assert event is not None
         ids["job_events"] = int(event[0])
+        ids["webhook_endpoints"] = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO webhook_endpoints (id, org_id, project_id, url, events, secret) "
+            "VALUES (%(id)s, %(org)s, %(project)s, 'https://example.com/hooks', "
+            "ARRAY['job.completed'], 'whsec_c2VjcmV0')",
+            {**common, "id": ids["webhook_endpoints"]},
+        )
+        ids["webhook_deliveries"] = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_id, job_id, event, "
+            "message_id) VALUES (%(id)s, %(org)s, %(endpoint)s, %(event)s, %(job)s, "
+            "'job.completed', %(message)s)",
+            {
+                **common,
+                "id": ids["webhook_deliveries"],
+                "endpoint": ids["webhook_endpoints"],
+                "event": ids["job_events"],
+                "job": ids["processing_jobs"],
+                "message": f"msg_{org}_{run}",
+            },
+        )
         conn.execute(
             'INSERT INTO video_segments (id, org_id, video_id, run_id, "order", start_time, '
             "end_time, spoken_content) VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), "
@@ -416,7 +472,7 @@ def _check_write(
             with conn.transaction():
                 conn.execute("DELETE FROM users")
         return
-    if table in (*SERVICE_WRITTEN_TABLES, *APPEND_ONLY_TABLES):
+    if UNGRANTED.get((table, operation), False):
         statement = (
             f"UPDATE {table} SET {UPDATED_COLUMN[table]} = {UPDATED_COLUMN[table]}"
             if operation == "update"
@@ -477,7 +533,7 @@ def _check_insert(conn: psycopg.Connection, tenancy: Tenancy, actor: str, table:
                     INSERT_SQL["users"], {"email": f"new-{secrets.token_hex(4)}@example.com"}
                 )
         return
-    if table in SERVICE_WRITTEN_TABLES:
+    if UNGRANTED.get((table, "insert"), False):
         with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
             with conn.transaction():
                 conn.execute(INSERT_SQL[table], tenancy.insert_params("A"))
@@ -529,6 +585,7 @@ CROSS_ORG_REFERENCES = [
     ("screenshots", "video"),
     ("glossary_terms", "project"),
     ("article_revisions", "article"),
+    ("webhook_endpoints", "project"),
 ]
 TABLE_OF_PARAMETER = {
     "project": "projects",
@@ -623,6 +680,8 @@ def test_owner_cannot_move_a_membership_to_an_org_they_do_not_own(
         "SELECT count(*) FROM procrastinate_periodic_defers",
         "SELECT password_hash FROM users",
         "SELECT token_hash FROM user_sessions",
+        "SELECT count(*) FROM metric_counters",
+        "SELECT secret FROM webhook_endpoints",
     ],
 )
 def test_app_role_cannot_read_service_only_data(

@@ -6,6 +6,7 @@ services call them, on rows this module writes, so a failure names the transitio
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -450,3 +451,69 @@ async def test_every_connection_carries_tcp_keepalives(
             engine_dsn = engine_conn.info.dsn
     for expected in ("keepalives_idle=10", "tcp_user_timeout=30000", "connect_timeout=10"):
         assert expected in dsn and expected in engine_dsn
+
+
+async def _counter(conn: AsyncConnection, metric: str, labels: dict[str, str]) -> float:
+    value = (
+        await conn.execute(
+            sa.text(
+                "SELECT value FROM metric_counters WHERE metric = :m AND labels = CAST(:l AS jsonb)"
+            ),
+            {"m": metric, "l": json.dumps(labels)},
+        )
+    ).scalar_one_or_none()
+    return float(value or 0)
+
+
+async def _step_began_ago(conn: AsyncConnection, job_id: uuid.UUID, seconds: int) -> None:
+    await conn.execute(
+        sa.text(
+            "UPDATE processing_jobs SET step_started_at = now() - make_interval(secs => :s) "
+            "WHERE id = :id"
+        ),
+        {"s": seconds, "id": job_id},
+    )
+
+
+async def test_entering_a_step_times_the_last_one_and_finishing_counts_the_job(
+    conn: AsyncConnection,
+) -> None:
+    seeded = await _seed(conn)
+    claimed = await _claim(conn, seeded.job_id)
+    assert claimed is not None
+    before = {
+        "uploading": await _counter(conn, "reeldocs_job_step_seconds_count", {"step": "uploading"}),
+        "in_60": await _counter(
+            conn, "reeldocs_job_step_seconds_bucket", {"step": "uploading", "le": "60.0"}
+        ),
+        "sum": await _counter(conn, "reeldocs_job_step_seconds_sum", {"step": "transcribing"}),
+        "done": await _counter(conn, "reeldocs_jobs_finished_total", {"status": "completed"}),
+    }
+    assert await lifecycle.progress(conn, seeded.job_id, claimed.lease, "uploading", "Go", 0.01)
+    await _step_began_ago(conn, seeded.job_id, 42)
+    assert await lifecycle.progress(conn, seeded.job_id, claimed.lease, "uploading", "Go", 0.05)
+    assert (
+        await _counter(conn, "reeldocs_job_step_seconds_count", {"step": "uploading"})
+        == before["uploading"]
+    )  # the same step again: nothing timed yet
+    assert await lifecycle.progress(conn, seeded.job_id, claimed.lease, "transcribing", "Hm", 0.1)
+    assert (
+        await _counter(conn, "reeldocs_job_step_seconds_count", {"step": "uploading"})
+        == before["uploading"] + 1
+    )
+    assert (
+        await _counter(
+            conn, "reeldocs_job_step_seconds_bucket", {"step": "uploading", "le": "60.0"}
+        )
+        == before["in_60"] + 1
+    )
+    await _step_began_ago(conn, seeded.job_id, 7)
+    assert await lifecycle.lock_running(conn, seeded.job_id, claimed.lease)
+    await lifecycle.complete(conn, seeded.job_id, {"en": {"status": "completed"}})
+    assert await _counter(
+        conn, "reeldocs_job_step_seconds_sum", {"step": "transcribing"}
+    ) == pytest.approx(before["sum"] + 7)
+    assert (
+        await _counter(conn, "reeldocs_jobs_finished_total", {"status": "completed"})
+        == before["done"] + 1
+    )

@@ -122,6 +122,12 @@ class Settings:
     retry_backoff_seconds: float = 2.0
     # the address users reach the app at, for absolute links; None: the request's own
     public_url: str | None = None
+    # how many jobs of one organisation may be processing at once (0: no cap)
+    org_max_active_jobs: int = 0
+    # webhooks may target loopback and private addresses (self-hosting, tests)
+    webhook_allow_private: bool = False
+    # when set, /metrics answers only requests bearing it
+    metrics_token: str | None = None
 
     def base_url(self, request_base: str) -> str:
         """Where absolute links point: REELDOCS_PUBLIC_URL, else the request's address."""
@@ -170,6 +176,12 @@ def load_settings() -> Settings:
             "REELDOCS_WORKER_HEARTBEAT_SECONDS, or a worker that is merely slow to send one "
             "heartbeat would lose its job."
         )
+    org_max_active_jobs = _env_int("REELDOCS_ORG_MAX_ACTIVE_JOBS", 0)
+    if org_max_active_jobs < 0:
+        raise ValueError(
+            "REELDOCS_ORG_MAX_ACTIVE_JOBS must be 0 (no cap) or how many jobs of one team may "
+            f"be processing at once, not {org_max_active_jobs}."
+        )
     return Settings(
         data_dir=data_dir,
         database_url=_env("REELDOCS_DATABASE_URL"),
@@ -198,6 +210,9 @@ def load_settings() -> Settings:
         heartbeat_seconds=heartbeat,
         stalled_after_seconds=stalled_after,
         retry_backoff_seconds=_env_seconds("REELDOCS_JOB_RETRY_BACKOFF_SECONDS", 2.0),
+        org_max_active_jobs=org_max_active_jobs,
+        webhook_allow_private=_env_bool("REELDOCS_WEBHOOK_ALLOW_PRIVATE", False),
+        metrics_token=_env("REELDOCS_METRICS_TOKEN"),
     )
 
 

@@ -26,8 +26,11 @@ gets a worker to it. A job's life:
   row could not be written) is requeued like a handed-back job: losing the database
   is not the job's fault and costs no attempt.
 
-Finishing a job (completed, failed, cancelled) writes one `job_events` row in the same
-transaction, carrying the job as the API shows it.
+Finishing a job (completed, failed, cancelled) writes, in the same transaction, one
+`job_events` row carrying the job as the API shows it, the webhook deliveries that event
+owes (each with its attempt queued on the webhooks queue), and the metrics it changes:
+the finished-jobs counter and the time spent in the job's last step. Entering a step
+times the one before it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from reeldocs.core.db import as_service
 from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
 from reeldocs.jobs.schemas import JobOut
+from reeldocs.metrics import store as metrics
+from reeldocs.webhooks import outbox
 
 
 class JobStatus(StrEnum):
@@ -143,7 +148,7 @@ async def claim(
             UPDATE processing_jobs
             SET status = 'processing', attempt = :attempt, lease = :lease,
                 started_at = coalesce(started_at, now()), providers = :providers,
-                step_message = :message
+                step_message = :message, step_started_at = now()
             WHERE id = :id
             """
         ).bindparams(sa.bindparam("providers", type_=sa.JSON)),
@@ -176,17 +181,23 @@ async def progress(
     message: str,
     fraction: float,
 ) -> bool:
-    """Record the step and its progress (which only moves forward); False: stop working."""
+    """Record the step and its progress (which only moves forward); False: stop working.
+
+    Entering a new step records how long the step before it took."""
     row = (
         await conn.execute(
             sa.text(
                 """
-                UPDATE processing_jobs
+                UPDATE processing_jobs job
                 SET step = :step, step_message = :message,
-                    progress = GREATEST(progress, :progress)
-                WHERE id = :id AND status = 'processing' AND NOT cancel_requested
-                  AND lease = :lease
-                RETURNING id
+                    progress = GREATEST(job.progress, :progress),
+                    step_started_at = CASE WHEN before.step = :step
+                                           THEN before.step_started_at ELSE now() END
+                FROM (SELECT step, step_started_at FROM processing_jobs WHERE id = :id) before
+                WHERE job.id = :id AND job.status = 'processing' AND NOT job.cancel_requested
+                  AND job.lease = :lease
+                RETURNING before.step,
+                          extract(epoch FROM now() - before.step_started_at) AS seconds
                 """
             ),
             {
@@ -198,7 +209,28 @@ async def progress(
             },
         )
     ).first()
-    return row is not None
+    if row is None:
+        return False
+    previous_step, seconds = row
+    if previous_step != step and seconds is not None:
+        await metrics.observe_step(conn, previous_step, float(seconds))
+    return True
+
+
+async def _time_last_step(conn: AsyncConnection, job_id: uuid.UUID) -> None:
+    """Record the time spent in the step a finishing job is in (none for a job that never
+    started one: cancelled while it waited)."""
+    row = (
+        await conn.execute(
+            sa.text(
+                "SELECT step, extract(epoch FROM now() - step_started_at) FROM processing_jobs "
+                "WHERE id = :id AND status = 'processing' AND step_started_at IS NOT NULL"
+            ),
+            {"id": job_id},
+        )
+    ).first()
+    if row is not None:
+        await metrics.observe_step(conn, row[0], float(row[1]))
 
 
 async def save_language_results(
@@ -237,6 +269,7 @@ async def complete(
     conn: AsyncConnection, job_id: uuid.UUID, language_results: Mapping[str, Any]
 ) -> None:
     """Mark the job completed (after `lock_running`, in the transaction publishing its docs)."""
+    await _time_last_step(conn, job_id)
     await conn.execute(
         sa.text(
             """
@@ -278,6 +311,7 @@ async def _fail(conn: AsyncConnection, job: Mapping[str, Any], message: str, ste
                 "status": "failed",
                 "detail": "The job failed before this language was done.",
             }
+    await _time_last_step(conn, job["id"])
     await conn.execute(
         sa.text(
             """
@@ -406,6 +440,8 @@ async def cancel(session: AsyncSession, job_id: uuid.UUID, message: str) -> bool
     job = await _lock(conn, job_id)
     if job is None or job["status"] not in ACTIVE_STATUSES:
         return False
+    async with as_service(session):  # metrics are the service role's
+        await _time_last_step(conn, job_id)
     await conn.execute(
         sa.text(
             """
@@ -493,12 +529,20 @@ async def job_as_shown(conn: AsyncConnection, job_id: uuid.UUID) -> JobOut:
 
 
 async def _emit(conn: AsyncConnection, job_id: uuid.UUID, event: JobEventType) -> None:
+    """The finished job's event, the webhook deliveries it owes and the metrics it counts
+    (run as the service role)."""
     job = await job_as_shown(conn, job_id)
-    await conn.execute(
-        sa.text(
-            "INSERT INTO job_events (org_id, project_id, job_id, type, payload) "
-            "SELECT org_id, project_id, id, :type, CAST(:payload AS jsonb) "
-            "FROM processing_jobs WHERE id = :id"
-        ),
-        {"id": job_id, "type": event.value, "payload": job.model_dump_json()},
+    event_id = (
+        await conn.execute(
+            sa.text(
+                "INSERT INTO job_events (org_id, project_id, job_id, type, payload) "
+                "SELECT org_id, project_id, id, :type, CAST(:payload AS jsonb) "
+                "FROM processing_jobs WHERE id = :id RETURNING id"
+            ),
+            {"id": job_id, "type": event.value, "payload": job.model_dump_json()},
+        )
+    ).scalar_one()
+    await outbox.owe_deliveries(
+        conn, event_id=event_id, project_id=job.project_id, job_id=job_id, event=event.value
     )
+    await metrics.add(conn, metrics.JOBS_FINISHED, {"status": job.status})

@@ -12,6 +12,7 @@ from procrastinate import sql as procrastinate_sql
 
 from reeldocs.core.db import TCP_SETTINGS, connection_lost
 from reeldocs.core.settings import Settings
+from reeldocs.jobs.fair import FairJobManager
 
 _logger = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ def build_queue(libpq_url: str, settings: Settings) -> procrastinate.App:
         conninfo=libpq_url, min_size=1, max_size=10, kwargs=dict(TCP_SETTINGS)
     )
     app = procrastinate.App(connector=connector)
+    # Before any task is registered: tasks keep the manager they were made with.
+    app.job_manager = FairJobManager(
+        connector, fair_queues=[QUEUE], max_active=settings.org_max_active_jobs
+    )
     from reeldocs.jobs.tasks import register_tasks
 
     register_tasks(app, settings)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs import lifecycle, scratch
 from reeldocs.videos.leftovers import remove_abandoned_uploads
+from reeldocs.webhooks.delivery import requeue_stranded
 
 _logger = logging.getLogger(__name__)
 
@@ -107,6 +108,11 @@ async def sweep_forever(
         try:
             await requeue_stalled_jobs(queue, engine, stalled_after, heartbeat)
             await requeue_orphans(engine, queue)
+            stranded = await requeue_stranded(engine)
+            if stranded:
+                _logger.warning(
+                    "%d webhook deliveries had lost their attempt; queued again", stranded
+                )
             if since_prune >= PRUNE_EVERY_SECONDS:
                 await prune_finished(queue, stalled_after)
                 if data_dir is not None:

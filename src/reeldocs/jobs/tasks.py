@@ -23,6 +23,7 @@ from reeldocs.core.settings import Settings
 from reeldocs.jobs import lifecycle
 from reeldocs.jobs.lifecycle import RequeueReason
 from reeldocs.jobs.queue import PROCESS_VIDEO_TASK, QUEUE
+from reeldocs.webhooks.outbox import DELIVER_TASK, WEBHOOK_QUEUE
 
 if TYPE_CHECKING:  # the pipeline is imported by workers only, when a job runs
     from reeldocs.pipeline.runner import RunningJob, WorkerRuntime
@@ -78,6 +79,13 @@ async def hand_back(context: JobContext, running: RunningJob, reason: RequeueRea
 
 
 def register_tasks(app: procrastinate.App, settings: Settings) -> None:
+    @app.task(name=DELIVER_TASK, queue=WEBHOOK_QUEUE, pass_context=True)
+    async def deliver_webhook(context: JobContext, delivery_id: str, manual: bool = False) -> None:
+        from reeldocs.webhooks.delivery import attempt
+
+        runtime = context.additional_context["runtime"]
+        await attempt(runtime.engine, runtime.settings, uuid.UUID(delivery_id), manual=manual)
+
     @app.task(name=PROCESS_VIDEO_TASK, queue=QUEUE, pass_context=True)
     async def process_video(context: JobContext, job_id: str) -> None:
         from reeldocs.pipeline.runner import DatabaseLost, RunningJob, run_job

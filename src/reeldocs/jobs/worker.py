@@ -30,6 +30,7 @@ from reeldocs.jobs.queue import QUEUE, build_queue
 from reeldocs.jobs.recovery import sweep_forever
 from reeldocs.pipeline.runner import WorkerRuntime
 from reeldocs.providers.registry import build_providers
+from reeldocs.webhooks.outbox import WEBHOOK_QUEUE
 
 _logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ SHUTDOWN_GRACE_SECONDS = 2.0
 # running jobs then count as stalled at once, so it must be far longer than a database
 # restart keeps a live worker silent (the sweeper itself waits STALLED_AFTER_SECONDS).
 FORGET_SILENT_WORKERS_AFTER_SECONDS = 60.0
+# Webhook deliveries run beside the video jobs, on their own queue and their own engine
+# worker: an endpoint that takes its 10 s to answer never holds a video job, nor the
+# other way round. Each attempt is a short wait on the network.
+WEBHOOK_CONCURRENCY = 4
 
 
 class EngineWorker(Worker):
@@ -115,7 +120,8 @@ async def run_worker_forever(
     install_signal_handlers: bool = False,
     name: str | None = None,
 ) -> None:
-    engine = create_engine(urls, pool_size=concurrency + 2)
+    # An attempt holds a connection while it waits for its endpoint (see webhooks.delivery).
+    engine = create_engine(urls, pool_size=concurrency + WEBHOOK_CONCURRENCY + 2)
     runtime = WorkerRuntime(
         settings=settings,
         engine=engine,
@@ -175,36 +181,46 @@ async def _run_engine_worker(
             storage=runtime.storage,
         )
     )
-    engine_worker = EngineWorker(
-        app=queue,
-        queues=[QUEUE],
-        name=name or worker_name(),
-        concurrency=concurrency,
-        wait=True,
-        install_signal_handlers=False,  # ours set runtime.stopping
-        fetch_job_polling_interval=POLL_SECONDS,
-        abort_job_polling_interval=POLL_SECONDS,
-        update_heartbeat_interval=settings.heartbeat_seconds,
-        stalled_worker_timeout=max(
-            FORGET_SILENT_WORKERS_AFTER_SECONDS, 10 * settings.stalled_after_seconds
-        ),
-        shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
-        additional_context={"runtime": runtime},
-    )
-    worker = asyncio.create_task(engine_worker.run())
+
+    def engine_worker(queues: list[str], jobs_at_once: int, suffix: str) -> EngineWorker:
+        return EngineWorker(
+            app=queue,
+            queues=queues,
+            name=(name or worker_name()) + suffix,
+            concurrency=jobs_at_once,
+            wait=True,
+            install_signal_handlers=False,  # ours set runtime.stopping
+            fetch_job_polling_interval=POLL_SECONDS,
+            abort_job_polling_interval=POLL_SECONDS,
+            update_heartbeat_interval=settings.heartbeat_seconds,
+            stalled_worker_timeout=max(
+                FORGET_SILENT_WORKERS_AFTER_SECONDS, 10 * settings.stalled_after_seconds
+            ),
+            shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+            additional_context={"runtime": runtime},
+        )
+
+    workers = {
+        asyncio.create_task(engine_worker([QUEUE], concurrency, "").run()),
+        asyncio.create_task(engine_worker([WEBHOOK_QUEUE], WEBHOOK_CONCURRENCY, "/webhooks").run()),
+    }
     stop_asked = asyncio.create_task(runtime.stopping.wait())
     try:
-        await asyncio.wait({worker, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+        # Either engine worker stopping by itself (its connection was lost) stops both:
+        # the loop above starts them again together.
+        await asyncio.wait({*workers, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
         runtime.stopping.set()  # `serve` is shutting down: hand jobs back as stopping
         raise
     finally:
-        if not worker.done():
-            # Cancelling makes the engine stop gracefully: it stops fetching, lets the
-            # running job finish for a moment, then aborts it (the task hands it back).
-            worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+        for worker in workers:
+            if not worker.done():
+                # Cancelling makes the engine stop gracefully: it stops fetching, lets the
+                # running job finish for a moment, then aborts it (the task hands it back).
+                worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         stop_asked.cancel()
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reeldocs.core.db import DriverConnection, raw_driver_connection
 from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession, user_transaction
 from reeldocs.core.errors import NotFound
 from reeldocs.jobs import reading
@@ -26,6 +27,7 @@ from reeldocs.pages.project_pages import (
 )
 from reeldocs.pages.rendering import PACKAGE_DIR, csrf_for, is_htmx, page_headers, render
 from reeldocs.projects.models import Project
+from reeldocs.webhooks.reading import JobDelivery, job_deliveries
 
 router = APIRouter(include_in_schema=False)
 # The card every open job page polls, mounted ahead of every other route (see app.py).
@@ -39,6 +41,7 @@ CARD_VERSION = reading.digest(
         for name in (
             "templates/partials/job_card.html",
             "templates/partials/progress.html",
+            "templates/partials/job_deliveries.html",
             "pages/job_views.py",
         )
     )
@@ -84,10 +87,26 @@ async def _project_job(
     return project, role, job
 
 
-def _job_context(project: Project | ProjectRef, role: str, job: JobOut) -> dict[str, object]:
+def _job_context(
+    project: Project | ProjectRef,
+    role: str,
+    job: JobOut,
+    deliveries: dict[uuid.UUID, list[JobDelivery]] | None = None,
+) -> dict[str, object]:
     from reeldocs.orgs.models import WRITER_ROLES
 
-    return {"project": project, "job": job, "can_write": role in WRITER_ROLES, **JOB_HELPERS}
+    return {
+        "project": project,
+        "job": job,
+        "can_write": role in WRITER_ROLES,
+        "deliveries": deliveries or {},
+        **JOB_HELPERS,
+    }
+
+
+async def _deliveries(conn: DriverConnection, job: JobOut) -> dict[uuid.UUID, list[JobDelivery]]:
+    """The webhook deliveries of a finished job (an active one has none yet)."""
+    return {} if is_active(job) else await job_deliveries(conn, [job.id])
 
 
 @router.get("/projects/{project_id}/jobs/{job_id}")
@@ -95,7 +114,8 @@ async def job_page(
     project_id: uuid.UUID, job_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
 ) -> Response:
     project, role, job = await _project_job(db, actor, project_id, job_id)
-    return render(request, "pages/job.html", _job_context(project, role, job))
+    deliveries = await _deliveries(await raw_driver_connection(db), job)
+    return render(request, "pages/job.html", _job_context(project, role, job, deliveries))
 
 
 def _render_job_card(
@@ -104,11 +124,12 @@ def _render_job_card(
     role: str,
     job: JobOut,
     headers: dict[str, str] | None,
+    deliveries: dict[uuid.UUID, list[JobDelivery]] | None = None,
 ) -> Response:
     return render(
         request,
         "partials/job_card.html",
-        _job_context(project, role, job),
+        _job_context(project, role, job, deliveries),
         status=200 if is_active(job) else FAST_POLL_DONE,
         fragment=True,
         headers=headers,
@@ -135,14 +156,16 @@ async def job_card(project_id: uuid.UUID, job_id: uuid.UUID, request: Request) -
             if reading.matches(if_none_match, etag):
                 return page_headers(Response(status_code=304, headers=_card_cache_headers(etag)))
         read = await reading.read_job(db.conn, job_id)
-    if read.version.project_id != project_id:
-        raise NotFound(NOT_IN_PROJECT)
+        if read.version.project_id != project_id:
+            raise NotFound(NOT_IN_PROJECT)
+        deliveries = await _deliveries(db.conn, read.job)
     return _render_job_card(
         request,
         ProjectRef(project_id),
         read.version.role,
         read.job,
         _card_cache_headers(_card_etag(request, read.version)),
+        deliveries,
     )
 
 
@@ -166,7 +189,10 @@ async def _after_action(
             job_url if card == "job" else f"/projects/{project.id}", status_code=303
         )
     if card == "job":
-        return _render_job_card(request, project, role, job, {"HX-Replace-Url": job_url})
+        deliveries = await _deliveries(await raw_driver_connection(db), job)
+        return _render_job_card(
+            request, project, role, job, {"HX-Replace-Url": job_url}, deliveries
+        )
     return await render_jobs_card(request, db, actor, project, role, seen_videos=None)
 
 

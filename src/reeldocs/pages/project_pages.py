@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reeldocs.core.db import raw_driver_connection
 from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession
 from reeldocs.core.errors import NotFound, ReeldocsError
 from reeldocs.jobs import service as jobs
@@ -35,6 +36,7 @@ from reeldocs.pages.rendering import is_htmx, render
 from reeldocs.projects import service as projects
 from reeldocs.projects.models import Project
 from reeldocs.videos import service as videos_service
+from reeldocs.webhooks.reading import job_deliveries
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,11 +118,13 @@ async def jobs_card_context(
     ][:RECENT_JOBS_SHOWN]
     stamp = await queries.project_jobs_stamp(db, project.id)
     videos = await videos_service.list_for_project(db, actor, project.id)
+    deliveries = await job_deliveries(await raw_driver_connection(db), (job.id for job in recent))
     return {
         "project": project,
         "can_write": role in WRITER_ROLES,
         "active_jobs": active,
         "recent_jobs": recent,
+        "deliveries": deliveries,
         "stamp": stamp.latest,
         "videos": videos,
         "videos_print": videos_fingerprint((v.id, v.status) for v in videos),

@@ -16,6 +16,7 @@ from reeldocs.pages import (
     project_pages,
     settings_pages,
     video_pages,
+    webhook_pages,
 )
 from reeldocs.pages.rendering import STATIC_DIR
 
@@ -57,5 +58,6 @@ def install_pages(app: FastAPI) -> None:
         video_pages,
         settings_pages,
         glossary_pages,
+        webhook_pages,
     ):
         app.include_router(module.router)
