@@ -76,9 +76,7 @@ def check_languages(primary: list[str], targets: list[str], languages: list[str]
         )
     unavailable = [code for code in cleaned[1:] if code not in targets]
     if unavailable:
-        offered = (
-            f"It translates into {names(targets)}." if targets else "It translates into none."
-        )
+        offered = f"It translates into {names(targets)}." if targets else "It translates into none."
         raise Invalid(f"This server cannot translate docs into {names(unavailable)}. {offered}")
     return cleaned
 
