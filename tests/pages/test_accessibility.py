@@ -365,6 +365,10 @@ def test_main_pages_have_no_axe_violations(
     glossary = [{"term": "Acme Uploader", "translations": {"es": "Cargador Acme"}}]
     saved = site["api"].put(f"/api/projects/{project_id}/glossary", json=glossary)
     assert saved.status_code == 200, saved.text
+    hook = site["api"].post(
+        f"/api/projects/{project_id}/webhooks", json={"url": "https://hooks.example.com/reeldocs"}
+    )
+    assert hook.status_code == 201, hook.text
     owner_page = open_context(site["owner"]).new_page()
     visits = [
         (open_context().new_page(), "/login"),
@@ -378,6 +382,7 @@ def test_main_pages_have_no_axe_violations(
         (owner_page, "/settings"),
         (owner_page, f"/projects/{project_id}/glossary"),
         (owner_page, f"/projects/{project_id}/glossary?edit=Acme%20Uploader"),
+        (owner_page, f"/projects/{project_id}/webhooks"),
     ]
     axe = Axe()
     found = {}
