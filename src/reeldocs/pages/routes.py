@@ -9,7 +9,16 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
-from reeldocs.pages import auth_pages, job_pages, project_pages, settings_pages, video_pages
+from reeldocs.pages import (
+    article_pages,
+    auth_pages,
+    docs_viewer,
+    job_pages,
+    project_pages,
+    revision_pages,
+    settings_pages,
+    video_pages,
+)
 from reeldocs.pages.rendering import STATIC_DIR
 
 
@@ -43,5 +52,14 @@ def install_pages(app: FastAPI) -> None:
 
     # The project router goes first: its fixed paths (`/jobs/card`, `/jobs/watch`) must win
     # over the job page's `/jobs/{job_id}`.
-    for module in (auth_pages, project_pages, job_pages, video_pages, settings_pages):
+    for module in (
+        auth_pages,
+        project_pages,
+        job_pages,
+        video_pages,
+        docs_viewer,
+        article_pages,
+        revision_pages,
+        settings_pages,
+    ):
         app.include_router(module.router)
