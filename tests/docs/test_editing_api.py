@@ -59,6 +59,8 @@ def test_a_save_becomes_a_revision_and_a_stale_save_is_refused(team: Team) -> No
     assert late.json()["article"]["content_markdown"] == text
     assert late.json()["etag"] == saved.headers["ETag"]
     assert team.editor.get(url).json()["title"] == "Welcome, fixed"
+    document = team.editor.get("/openapi.json").json()
+    assert "412" in document["paths"]["/api/articles/{article_id}"]["patch"]["responses"]
 
     revisions = team.editor.get(f"{url}/revisions").json()
     assert [(r["revision"], r["source"]) for r in revisions] == [(2, "edited"), (1, "generated")]

@@ -4,9 +4,13 @@ stale; an editor may correct, a viewer only read, an outsider sees nothing."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any
 
+import httpx
+import psycopg
 import pytest
 
 from reeldocs.docs.subtitles import parse_webvtt
@@ -107,3 +111,38 @@ def test_replaced_words_share_the_time_of_those_they_replace() -> None:
     assert timed[0].start == 1.0 and timed[-1].end == pytest.approx(2.2)
     assert all(a.end <= b.start + 1e-9 for a, b in zip(timed, timed[1:], strict=False))
     assert retime_words([], "anything at all", 0.0, 1.0) == []
+
+
+def test_a_save_waits_for_publishing_and_is_told_when_its_article_went(
+    team: Team, db_url: str
+) -> None:
+    """Publishing a run locks the video while it decides which articles people edited: a
+    save arriving meanwhile waits, and when the run replaced its article it is told so."""
+    article = articles(team)[-1]
+    answers: list[httpx.Response] = []
+    with psycopg.connect(db_url) as publishing:
+        publishing.execute("SELECT 1 FROM videos WHERE id = %s FOR UPDATE", (team.video["id"],))
+        saving = threading.Thread(
+            target=lambda: answers.append(
+                team.editor.patch(f"/api/articles/{article['id']}", json={"title": "Late"})
+            )
+        )
+        saving.start()
+        deadline = time.monotonic() + 60
+        while not _waiting_for_a_lock(db_url):
+            assert time.monotonic() < deadline, "the save never waited for the video"
+            time.sleep(0.05)
+        publishing.execute("DELETE FROM articles WHERE id = %s", (article["id"],))
+        publishing.commit()
+        saving.join(timeout=60)
+    detail = assert_error(answers[0], 404, "NotFound")
+    assert "processed again" in detail
+
+
+def _waiting_for_a_lock(db_url: str) -> bool:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()
+        return row is not None and row[0] > 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.auth.models import User
@@ -29,6 +30,10 @@ from reeldocs.orgs.access import get_in_team
 from reeldocs.videos.models import Video
 
 NO_SUCH_ARTICLE = "This article does not exist, or it belongs to another team."
+REPLACED = (
+    "This article was replaced a moment ago, when its video was processed again: reload "
+    "the docs and make your change there."
+)
 
 
 def etag(article: Article | docs.ArticleView) -> str:
@@ -52,8 +57,16 @@ async def _published(
         raise NotFound(NO_SUCH_ARTICLE)
     if write:
         # Read, check, then lock: FOR UPDATE only sees rows the caller may update, so a
-        # viewer locking first would be told "not found" instead of "not allowed".
-        await session.refresh(article, with_for_update=True)
+        # viewer locking first would be told "not found" instead of "not allowed". The
+        # video first, shared: publishing a new run locks it to decide which articles
+        # people edited, so a save lands either before that (and is kept) or after.
+        await session.execute(
+            sa.select(Video.id).where(Video.id == article.video_id).with_for_update(read=True)
+        )
+        try:
+            await session.refresh(article, with_for_update=True)
+        except InvalidRequestError:
+            raise NotFound(REPLACED) from None
     return article
 
 

@@ -60,6 +60,28 @@ async def primary_language(session: AsyncSession, video: Video) -> str | None:
     return languages[0] if languages else None
 
 
+async def translation_languages(session: AsyncSession, video: Video) -> list[str]:
+    """The languages the video's docs are translated into (all but the primary one)."""
+    primary = await primary_language(session, video)
+    return [code for code in await published_languages(session, video) if code != primary]
+
+
+async def stale_languages(session: AsyncSession, video: Video) -> list[str]:
+    """The translations of the video's docs with stale articles, by code."""
+    rows = await session.execute(
+        sa.select(Article.language)
+        .distinct()
+        .where(
+            Article.video_id == video.id,
+            Article.run_id == video.docs_run_id,
+            Article.status == "published",
+            Article.stale,
+        )
+        .order_by(Article.language)
+    )
+    return list(rows.scalars())
+
+
 @dataclass
 class ArticleView:
     id: uuid.UUID

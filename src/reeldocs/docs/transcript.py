@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.deps import Actor
@@ -28,6 +29,10 @@ from reeldocs.providers.base import Segment, Word
 from reeldocs.videos.models import Video, VideoSegment
 
 NO_SUCH_SEGMENT = "This transcript segment does not exist, or it belongs to another team."
+REPLACED = (
+    "This segment was replaced a moment ago, when its video was processed again: reload "
+    "the transcript and make your correction there."
+)
 
 
 def words_of(stored: Iterable[Mapping[str, Any]]) -> list[Word]:
@@ -124,10 +129,22 @@ async def edit_segment(
     """Correct what a segment says; the video's subtitles in the spoken language are built
     again from the transcript, and its translations become stale."""
     segment = await get_in_team(session, actor, VideoSegment, segment_id, "segment", write=True)
-    video = await session.get(Video, segment.video_id)
-    if video is None or video.docs_run_id != segment.run_id:
+    # The video locked first: corrections of one video one at a time, so that each builds
+    # the subtitles from the others' text; and publishing a new run waits for them.
+    video = (
+        await session.execute(
+            sa.select(Video).where(Video.id == segment.video_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if video is None:
+        raise NotFound(NO_SUCH_SEGMENT)
+    await session.refresh(video)
+    try:
+        await session.refresh(segment, with_for_update=True)
+    except InvalidRequestError:
+        raise NotFound(REPLACED) from None
+    if video.docs_run_id != segment.run_id:
         raise NotFound(NO_SUCH_SEGMENT)  # a segment of a run still in progress
-    await session.refresh(segment, with_for_update=True)
     cleaned = clean_spoken_content(text)
     if cleaned == segment.spoken_content:
         return segment

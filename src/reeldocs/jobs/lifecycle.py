@@ -442,10 +442,10 @@ async def retry(session: AsyncSession, queue: procrastinate.App, old_id: uuid.UU
         await conn.execute(
             sa.text(
                 """
-                INSERT INTO processing_jobs (org_id, project_id, video_id, languages,
+                INSERT INTO processing_jobs (org_id, project_id, video_id, kind, languages,
                     source_language, run_id, retry_of, video_status_before, language_results)
-                SELECT org_id, project_id, video_id, languages, source_language, run_id, id,
-                    video_status_before,
+                SELECT org_id, project_id, video_id, kind, languages, source_language, run_id,
+                    id, video_status_before,
                     (SELECT coalesce(jsonb_object_agg(code, CASE
                             WHEN language_results -> code ->> 'status' = 'completed'
                             THEN language_results -> code

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
 from reeldocs.core.deps import AppSettings, CurrentActor, DbSession, user_transaction
@@ -16,6 +16,7 @@ from reeldocs.jobs.schemas import (
     ProcessConflictOut,
     ProcessIn,
     ProcessOut,
+    RetranslateIn,
 )
 
 router = APIRouter(prefix="/api", tags=["jobs"])
@@ -43,6 +44,35 @@ async def process_video(
         body.source_language,
     )
     return ProcessOut(job_id=job.id, jobId=job.id)
+
+
+@router.post(
+    "/videos/{video_id}/retranslate",
+    status_code=202,
+    response_model=JobRef,
+    # 409 while the video has a job, or when its docs have nothing to translate again
+    responses={**errors(403), **errors(409, model=ProcessConflictOut)},
+)
+async def retranslate_video(
+    video_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    settings: AppSettings,
+    body: Annotated[RetranslateIn | None, Body()] = None,
+) -> JobRef:
+    """Translate the video's docs again from their current primary text, as a job (steps
+    `translating_<lang>`, then `subtitles`), without processing the video. Untouched
+    translations are replaced; one a person edited gets the new text as its proposal."""
+    job = await service.create_retranslate_job(
+        db,
+        actor,
+        request.app.state.queue,
+        settings,
+        video_id,
+        body.languages if body is not None else None,
+    )
+    return JobRef(job_id=job.id)
 
 
 @polling_router.get(

@@ -35,6 +35,20 @@ class ProcessIn(BaseModel):
     )
 
 
+class RetranslateIn(BaseModel):
+    languages: list[str] | None = Field(
+        default=None,
+        description="The translations to make again, from the docs' current primary text; "
+        "default: every language with stale articles.",
+        json_schema_extra={
+            "anyOf": [
+                {"type": "array", "items": _LANGUAGE_CODE, "minItems": 1, "maxItems": 20},
+                {"type": "null"},
+            ]
+        },
+    )
+
+
 class ProcessConflictOut(ErrorOut):
     """A refusal to process a video, naming the job that is already at work on it."""
 

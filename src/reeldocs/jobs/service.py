@@ -194,6 +194,71 @@ async def _create(
     return job
 
 
+async def create_retranslate_job(
+    session: AsyncSession,
+    actor: Actor,
+    queue: procrastinate.App,
+    settings: Settings,
+    video_id: uuid.UUID,
+    languages: list[str] | None,
+) -> ProcessingJob:
+    """A job that translates the video's docs again from their current primary text,
+    without processing the video: `languages` (default: those with stale articles)."""
+    from reeldocs.docs import service as docs
+
+    video = await get_in_team(session, actor, Video, video_id, "video", write=True)
+    await session.refresh(video, with_for_update=True)
+    if video.docs_run_id is None:
+        raise Conflict("This video has no documentation yet: process it first.")
+    primary = await docs.primary_language(session, video)
+    translated = await docs.translation_languages(session, video)
+    if primary is None or not translated:
+        raise Conflict(
+            "This video's docs have no translations to translate again: process the video "
+            "with the languages you want."
+        )
+    if languages is None:
+        targets = await docs.stale_languages(session, video)
+        if not targets:
+            raise Conflict(
+                "No translation of this video is stale. Name the languages to translate "
+                'again ("languages") to translate them anyway.'
+            )
+    else:
+        targets = validate_languages(settings, [primary, *languages])[1:]
+        if not targets:
+            raise Invalid(f"Name a language to translate into, other than {_named(primary)}.")
+        missing = [code for code in targets if code not in translated]
+        if missing:
+            raise Invalid(
+                f"This video's docs are not translated into {_names(missing)}, so there is "
+                f"nothing to translate again: they are in {_names([primary, *translated])}. "
+                "Process the video again with the languages you want."
+            )
+    active = await _active_job_id(session, video.id)
+    if active is not None:
+        raise _already_processing(active)
+    job = ProcessingJob(
+        org_id=video.org_id,
+        project_id=video.project_id,
+        video_id=video.id,
+        kind="retranslate",
+        languages=[primary, *targets],
+        source_language=video.source_language,
+        run_id=uuid.uuid4(),
+        video_status_before=video.status,
+        step=f"translating_{targets[0]}",
+        language_results={
+            primary: {"status": "completed"},
+            **{code: {"status": "pending"} for code in targets},
+        },
+    )
+    await _insert_active(session, job)
+    video.status = "processing"
+    await _defer(session, queue, job)
+    return job
+
+
 async def retry_job(
     session: AsyncSession, actor: Actor, queue: procrastinate.App, job_id: uuid.UUID
 ) -> ProcessingJob:

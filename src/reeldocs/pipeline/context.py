@@ -66,25 +66,32 @@ class RunContext:
         return "/".join(["videos", str(self.video.id), "runs", str(self.run_id), *parts])
 
     async def run_blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run CPU-heavy or blocking work off the event loop.
+        """Run CPU-heavy or blocking work off the event loop (see `run_in_thread`)."""
+        return await run_in_thread(self.reporter, fn, *args, **kwargs)
 
-        The worker's loop must stay free to send heartbeats: a blocked loop once made
-        the engine start the same job twice. If this task is cancelled (the job was
-        aborted), the thread is told to stop and given a moment to do so, so that
-        child processes (speech recognition) are gone when the cancellation completes.
-        """
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            self.reporter.stop_event.set()
-            # The thread ends by raising Cancelled (or whatever stopped it), which nobody
-            # awaits any more: take it, or asyncio logs it as never retrieved.
-            future.add_done_callback(_consume_outcome)
-            with contextlib.suppress(BaseException):
-                await asyncio.wait([future], timeout=3)
-            raise
+
+async def run_in_thread(
+    reporter: JobProgressReporter, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """Run CPU-heavy or blocking work of a job off the event loop.
+
+    The worker's loop must stay free to send heartbeats: a blocked loop once made
+    the engine start the same job twice. If this task is cancelled (the job was
+    aborted), the thread is told to stop and given a moment to do so, so that
+    child processes (speech recognition) are gone when the cancellation completes.
+    """
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        reporter.stop_event.set()
+        # The thread ends by raising Cancelled (or whatever stopped it), which nobody
+        # awaits any more: take it, or asyncio logs it as never retrieved.
+        future.add_done_callback(_consume_outcome)
+        with contextlib.suppress(BaseException):
+            await asyncio.wait([future], timeout=3)
+        raise
 
 
 def _consume_outcome(future: asyncio.Future[Any]) -> None:

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reeldocs.core.db import connection_lost
@@ -20,7 +21,7 @@ from reeldocs.core.storage_async import AsyncStorage
 from reeldocs.jobs import lifecycle, scratch
 from reeldocs.jobs.progress import JobProgressReporter, JobStopped
 from reeldocs.media.errors import MediaError
-from reeldocs.pipeline import publish, steps
+from reeldocs.pipeline import publish, retranslate, steps
 from reeldocs.pipeline.context import RunContext, VideoInfo
 from reeldocs.providers.base import Cancelled, ProviderError
 from reeldocs.providers.registry import ProviderSet, language_name
@@ -135,8 +136,13 @@ async def _retrying(
     raise AssertionError("unreachable")
 
 
+class _Running(Protocol):
+    job_id: uuid.UUID
+    reporter: JobProgressReporter
+
+
 async def _with_transient_retries(
-    runtime: WorkerRuntime, ctx: RunContext, step: Any, *args: Any
+    runtime: WorkerRuntime, ctx: _Running, step: Any, *args: Any
 ) -> None:
     label = f"job {ctx.job_id}: {step.__name__}{f' {args[0]}' if args else ''}"
 
@@ -181,6 +187,63 @@ async def run_steps(runtime: WorkerRuntime, ctx: RunContext) -> None:
                 "detail": f"Subtitles in {language_name(language)} could not be made: "
                 + error.message,
             }
+
+
+async def run_retranslation(
+    runtime: WorkerRuntime, claimed: Claim, reporter: JobProgressReporter
+) -> bool:
+    """A `retranslate` job: the published docs' translations made again, then their
+    subtitles; no video file is needed. False when the job was cancelled meanwhile."""
+    job = claimed.job
+    async with runtime.engine.connect() as conn:
+        video = (
+            await conn.execute(
+                sa.text("SELECT docs_run_id, source_language FROM videos WHERE id = :v"),
+                {"v": claimed.video.id},
+            )
+        ).one()
+    if video.docs_run_id is None:
+        raise StepFailed("This video has no documentation any more: process it again.")
+    ctx = retranslate.RetranslateContext(
+        job_id=job["id"],
+        video=claimed.video,
+        docs_run_id=video.docs_run_id,
+        languages=list(job["languages"]),
+        spoken=video.source_language or job["source_language"] or "en",
+        engine=runtime.engine,
+        providers=runtime.providers,
+        reporter=reporter,
+        language_results=dict(job["language_results"] or {}),
+    )
+    await retranslate.load_sources(ctx)
+    done: list[str] = []
+    for index, language in enumerate(ctx.translations):
+        try:
+            await _with_transient_retries(
+                runtime, ctx, retranslate.translate_again, language, index
+            )
+            ctx.language_results[language] = {"status": "completed"}
+            done.append(language)
+        except ProviderError as error:
+            _logger.warning("translation into %s failed: %s", language, error.message)
+            ctx.language_results[language] = {"status": "failed", "detail": error.message}
+        async with runtime.engine.begin() as conn:
+            await lifecycle.save_language_results(
+                conn, ctx.job_id, reporter.lease, ctx.language_results
+            )
+    if not done:
+        failures = [ctx.language_results[code]["detail"] for code in ctx.translations]
+        raise StepFailed(failures[0])
+    for language in done:
+        try:
+            await _with_transient_retries(runtime, ctx, retranslate.subtitles_again, [language])
+        except ProviderError as error:
+            ctx.language_results[language] = {
+                "status": "completed",
+                "detail": f"Subtitles in {language_name(language)} could not be made: "
+                + error.message,
+            }
+    return await retranslate.complete(ctx)
 
 
 def _source_language(job: dict[str, Any], providers: ProviderSet) -> str | None:
@@ -249,6 +312,9 @@ async def run_job(runtime: WorkerRuntime, running: RunningJob) -> None:
     finished = False
     copy: Path | None = None
     try:
+        if job["kind"] == "retranslate":
+            finished = await run_retranslation(runtime, claimed, reporter)
+            return
         video_path, copied = await _fetch_source(runtime, reporter, claimed, work_dir)
         copy = video_path if copied else None
         ctx = RunContext(

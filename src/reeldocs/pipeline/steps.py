@@ -448,7 +448,7 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
     names = find_product_names(ctx.scenes, await load_segments(ctx))
     terms = terminology(language, names, await load_glossary(ctx.engine, ctx.video.project_id))
     markdowns = await ctx.run_blocking(
-        _translate_checked,
+        translate_checked,
         translator,
         [draft.markdown for draft in source],
         ctx.primary,
@@ -464,7 +464,7 @@ async def translate_language(ctx: RunContext, language: str, index: int, count: 
     await _store_articles(ctx, language, translated)
 
 
-def _translate_checked(
+def translate_checked(
     translator: Translator,
     markdowns: list[str],
     source: str,
