@@ -50,13 +50,19 @@ def csrf_header(client: httpx.Client, settings_secret: str) -> dict[str, str]:
 
 @pytest.fixture
 def open_context(browser: Browser, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
-    """A browser context, optionally logged in as the user of an httpx client."""
+    """A browser context, optionally logged in as the user of an httpx client (and with
+    scripts turned off, to use the pages as a browser without JavaScript does)."""
     contexts: list[BrowserContext] = []
 
     def make(
-        client: httpx.Client | None = None, viewport: ViewportSize | None = None
+        client: httpx.Client | None = None,
+        viewport: ViewportSize | None = None,
+        *,
+        javascript: bool = True,
     ) -> BrowserContext:
-        context = browser.new_context(base_url=base_url, viewport=viewport or LAPTOP)
+        context = browser.new_context(
+            base_url=base_url, viewport=viewport or LAPTOP, java_script_enabled=javascript
+        )
         if client is not None:
             context.add_cookies(
                 [

@@ -281,11 +281,52 @@ def test_correct_a_segment_and_the_subtitles_follow(
     assert page.locator(".stale-note").count() == len(_articles(site, "es"))
 
 
+def test_editing_works_without_javascript(
+    site: dict[str, Any], open_context: Callable[..., BrowserContext]
+) -> None:
+    video_id = site["video"]["id"]
+    article = _articles(site)[2]
+    page = open_context(site["owner"], javascript=False).new_page()
+    page.goto(f"/videos/{video_id}/docs?language=en")
+    card = _card(page, article["id"])
+    card.get_by_role("link", name="Edit", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"[?&]edit={article['id']}#article-{article['slug']}$"))
+    text = card.get_by_label("Text, in Markdown")
+    # the player's moment needs the script: without it the button is not offered
+    expect(card.get_by_role("button", name="Insert the player's moment")).to_be_hidden()
+
+    text.fill("Written *without* scripts. [video:00:09]\n")
+    card.get_by_role("button", name="Update the preview").click()
+    expect(card.locator(".preview em")).to_have_text("without")
+    expect(card.locator(".preview a.timestamp")).to_have_attribute("data-seek", "9")
+    card.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(rf"/docs\?language=en#article-{article['slug']}$"))
+    expect(card.locator(".prose em")).to_have_text("without")
+    saved = _article(site, article["id"])
+    assert saved["content_markdown"] == "Written *without* scripts. [video:00:09]\n"
+
+    segment = site["api"].get(f"/api/videos/{video_id}/segments").json()[-1]
+    page.goto(f"/videos/{video_id}")
+    line = page.locator(f"li[data-segment-id='{segment['id']}']")
+    line.get_by_role("link", name=re.compile(r"^Edit the words at")).click()
+    line.get_by_label("What is said from").fill("open settings and invite your crew by email")
+    line.get_by_role("button", name="Save").click()
+    expect(line.locator(".segment-text")).to_contain_text("invite your crew")
+    vtt = site["api"].get(f"/api/videos/{video_id}/subtitles.vtt?language=en").text
+    assert "crew" in vtt
+
+
 def test_a_viewer_sees_no_edit_controls(
     site: dict[str, Any], open_context: Callable[..., BrowserContext]
 ) -> None:
     video_id = site["video"]["id"]
     article = _articles(site)[0]
+    # a change to the English text leaves its Spanish translation out of date
+    changed = site["api"].patch(
+        f"/api/articles/{article['id']}",
+        json={"content_markdown": article["content_markdown"] + "\nOne more line.\n"},
+    )
+    assert changed.status_code == 200, changed.text
     page = open_context(site["viewer"]).new_page()
     for language in ("en", "es"):
         page.goto(f"/videos/{video_id}/docs?language={language}")
@@ -293,6 +334,9 @@ def test_a_viewer_sees_no_edit_controls(
         expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
         expect(page.locator("textarea, .proposal, form[action*='retranslate']")).to_have_count(0)
         expect(page.get_by_role("link", name="History").first).to_be_visible()
+    # (the Spanish page, last:) out of date, said to a viewer too, with nothing to press
+    expect(page.locator(".stale-card")).to_contain_text("Out-of-date translation")
+    expect(page.locator(".stale-card button")).to_have_count(0)
 
     page.goto(f"/articles/{article['id']}/revisions/1")
     expect(page.locator(".diff")).to_be_visible()
@@ -311,3 +355,33 @@ def test_a_viewer_sees_no_edit_controls(
         answer = page.goto(path)
         assert answer is not None and answer.status == 403, path
         expect(page.locator("h1")).to_have_text("You cannot do this")
+
+
+def test_an_out_of_date_translation_is_translated_again_by_a_job(
+    site: dict[str, Any], open_context: Callable[..., BrowserContext]
+) -> None:
+    video_id = site["video"]["id"]
+    english = _articles(site)[1]
+    changed = site["api"].patch(
+        f"/api/articles/{english['id']}",
+        json={"content_markdown": "Click New project, then type a name for it.\n"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert any(a["stale"] for a in _articles(site, "es"))
+
+    page = open_context(site["owner"]).new_page()
+    page.goto(f"/videos/{video_id}/docs?language=es")
+    page.get_by_role("button", name="Translate into Spanish again").click()
+
+    # The job's page, as for any job: its own steps only, then completed.
+    expect(page).to_have_url(re.compile(r"/projects/[0-9a-f-]{36}/jobs/[0-9a-f-]{36}$"))
+    card = page.locator("#job-card")
+    expect(card.locator(".step")).to_have_count(3)
+    expect(card.locator(".step").first).to_contain_text("Translating to Spanish")
+    expect(card).to_have_attribute("data-status", "completed", timeout=120_000)
+
+    spanish = _articles(site, "es")
+    assert not any(a["stale"] for a in spanish)
+    page.goto(f"/videos/{video_id}/docs?language=es")
+    expect(page.locator("article.article").first).to_be_visible()
+    expect(page.locator(".stale-card, .stale-note")).to_have_count(0)

@@ -12,16 +12,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reeldocs.core.deps import Actor, CurrentActor, DbSession
+from reeldocs.core.deps import Actor, AppSettings, CurrentActor, DbSession
 from reeldocs.core.errors import NotFound
 from reeldocs.docs import editing
 from reeldocs.docs import service as docs
+from reeldocs.jobs import service as jobs
 from reeldocs.orgs.access import require_writer
 from reeldocs.pages import queries
 from reeldocs.pages.diffs import DiffLine, diff_lines
@@ -271,3 +272,25 @@ def after_change(request: Request, context: dict[str, Any], article: docs.Articl
         fragment=True,
         headers={"HX-Retarget": "#main", "HX-Reswap": "morph:innerHTML"},
     )
+
+
+@router.post("/videos/{video_id}/retranslate")
+async def retranslate(
+    video_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    settings: AppSettings,
+    language: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Translate the docs into `language` again from their current text (every language
+    with out-of-date articles without one), as a job; on to the job's page."""
+    job = await jobs.create_retranslate_job(
+        db,
+        actor,
+        request.app.state.queue,
+        settings,
+        video_id,
+        [language] if language else None,
+    )
+    return RedirectResponse(f"/projects/{job.project_id}/jobs/{job.id}", status_code=303)
