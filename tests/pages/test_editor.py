@@ -141,11 +141,15 @@ def test_edit_an_article_with_its_preview_and_the_players_moment(
     title.fill("Getting started with Acme")
     previewed = preview.inner_html()
     screenshot(page, "article-editor")
-    card.get_by_role("button", name="Save").click()
+    opened = site["api"].get(f"/api/articles/{article['id']}").headers["ETag"]
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/edit")) as sent:
+        card.get_by_role("button", name="Save").click()
+    assert sent.value.headers["if-match"] == opened
 
-    # The article is back in the viewer, its text what the preview showed.
+    # The article is back in the viewer, its text what the preview showed; focus is on it.
     expect(card.get_by_label("Text, in Markdown")).to_have_count(0)
     expect(card.locator("header :is(h2, h3)")).to_have_text("Getting started with Acme")
+    expect(card.locator("header :is(h2, h3)")).to_be_focused()
     assert card.locator(".prose").inner_html() == previewed
     saved = _article(site, article["id"])
     assert saved["content_markdown"] == expected
@@ -199,6 +203,25 @@ def test_a_save_from_a_second_tab_shows_both_versions(
     assert _article(site, article["id"])["content_markdown"] == my_text
     revisions = site["api"].get(f"/api/articles/{article['id']}/revisions").json()
     assert [r["source"] for r in revisions] == ["edited", "edited", "generated"]
+
+
+def test_a_refused_save_keeps_the_draft_and_says_why(
+    site: dict[str, Any], open_context: Callable[..., BrowserContext]
+) -> None:
+    article = _articles(site)[2]
+    page = open_context(site["owner"]).new_page()
+    _open_docs(page, site)
+    card = _open_editor(page, article["id"])
+    card.get_by_label("Title").fill("   ")
+    card.get_by_label("Text, in Markdown").fill("A draft worth keeping.\n")
+    card.get_by_role("button", name="Save").click()
+    expect(card.get_by_role("alert")).to_have_text(
+        "An article needs a title: write a few words saying what it explains."
+    )
+    expect(card.get_by_label("Text, in Markdown")).to_have_value("A draft worth keeping.\n")
+    expect(card.locator(".preview")).to_have_text("A draft worth keeping.")
+    expect(page.locator("#flash")).to_be_empty()
+    assert _article(site, article["id"]) == article
 
 
 def test_restore_a_revision(

@@ -19,7 +19,6 @@ from reeldocs.core.deps import Actor, CurrentActor, DbSession
 from reeldocs.core.errors import Invalid, PreconditionFailed
 from reeldocs.docs import editing
 from reeldocs.docs import service as docs
-from reeldocs.docs.editing_limits import MAX_MARKDOWN_CHARACTERS, MAX_TITLE_CHARACTERS
 from reeldocs.orgs.access import require_writer
 from reeldocs.pages.diffs import diff_lines
 from reeldocs.pages.docs_viewer import (
@@ -36,15 +35,16 @@ from reeldocs.pages.docs_viewer import (
 from reeldocs.pages.markdown import SCREENSHOT_REFERENCE, PageImages, render_article
 from reeldocs.pages.rendering import is_htmx, render
 from reeldocs.pages.screenshot_sizes import screenshot_sizes
+from reeldocs.pages.video_pages import REFUSAL_HEADERS
 from reeldocs.videos import service as videos
 from reeldocs.videos.models import Video
 
 router = APIRouter(include_in_schema=False)
 
-# Form fields as long as the service accepts, and a little more: the service says what is
-# too long in a sentence, which a form validation error would not.
-TitleField = Annotated[str, Form(max_length=MAX_TITLE_CHARACTERS * 4)]
-MarkdownField = Annotated[str, Form(max_length=MAX_MARKDOWN_CHARACTERS * 2)]
+# No length limit of the form's own: the service refuses too long a title or text with a
+# sentence the editor shows, and the request body cap bounds what is read.
+TitleField = Annotated[str, Form()]
+MarkdownField = Annotated[str, Form()]
 
 
 async def editable(
@@ -81,7 +81,13 @@ async def _show(
     if not is_htmx(request):
         return render(request, "pages/docs.html", context, status=status)
     card = find_card(context, article.id)
-    return render(request, "partials/article_card.html", {**context, "card": card}, status=status)
+    return render(
+        request,
+        "partials/article_card.html",
+        {**context, "card": card},
+        status=status,
+        headers=REFUSAL_HEADERS if status >= 400 else None,
+    )
 
 
 def _draft_of(article: docs.ArticleView) -> Draft:

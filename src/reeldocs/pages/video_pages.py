@@ -28,6 +28,10 @@ from reeldocs.videos.models import Video, VideoSegment
 
 router = APIRouter(include_in_schema=False)
 
+# A refusal that comes with the segment's editor to show again, its sentence in it: the
+# page's script swaps it in where it swaps no other error.
+REFUSAL_HEADERS = {"X-Reeldocs-Refusal": "shown"}
+
 # A video in these states may be (re)processed from its page.
 PROCESSABLE = ("uploaded", "ready", "failed")
 
@@ -141,6 +145,7 @@ def _segment_answer(
         {**context, "segment": row},
         status=status,
         fragment=True,
+        headers=REFUSAL_HEADERS if status >= 400 else None,
     )
 
 

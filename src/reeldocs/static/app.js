@@ -132,12 +132,12 @@
   }
 
   // A refused save (412: someone saved since; 422: something to correct) answers with the
-  // article or segment to show instead: swap it in rather than flash an error.
+  // article or segment to show instead, and says so: swap it in rather than flash an error.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
+    var xhr = event.detail.xhr;
     var source = event.detail.requestConfig && event.detail.requestConfig.elt;
     var form = source && source.closest ? source.closest("[data-swap-errors]") : null;
-    if (form && (status === 412 || status === 422)) {
+    if (form && xhr.status >= 400 && xhr.getResponseHeader("X-Reeldocs-Refusal") === "shown") {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
