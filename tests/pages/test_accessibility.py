@@ -395,6 +395,65 @@ def test_main_pages_have_no_axe_violations(
     assert found == {}
 
 
+def _axe_violations(page: Page) -> list[tuple[str, list[Any]]]:
+    violations = Axe().run(page).response["violations"]
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+
+
+def test_editing_pages_have_no_axe_violations(
+    site: dict[str, Any], open_context: Callable[..., BrowserContext], db_url: str
+) -> None:
+    """The article editor, a proposal, a conflict, the history pages, a segment's editor
+    and an out-of-date translation, as editors and owners see them."""
+    api, video_id = site["api"], site["video"]["id"]
+    english = api.get(f"/api/videos/{video_id}/articles", params={"language": "en"}).json()
+    segment = api.get(f"/api/videos/{video_id}/segments").json()[0]
+    edited, offered = english[0], english[-1]
+    changed = api.patch(
+        f"/api/articles/{edited['id']}",
+        json={"content_markdown": edited["content_markdown"] + "\nA line a person added.\n"},
+    )
+    assert changed.status_code == 200, changed.text
+    with psycopg.connect(db_url) as conn:
+        # what a later run leaves on an edited article: its text as a proposal
+        conn.execute(
+            "UPDATE articles SET edited = true, proposal_title = title || ' (new run)', "
+            "proposal_markdown = content_markdown || E'\\nA sentence from the new run.\\n', "
+            "proposal_created_at = now() WHERE id = %s",
+            (offered["id"],),
+        )
+    page = open_context(site["owner"]).new_page()
+    found = {}
+    for path in (
+        f"/videos/{video_id}/docs?language=en&edit={edited['id']}",
+        f"/articles/{edited['id']}/revisions",
+        f"/articles/{edited['id']}/revisions/1",
+        f"/videos/{video_id}?segment={segment['id']}",
+        f"/videos/{video_id}/docs?language=es",
+    ):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        if path.endswith("language=en&edit=" + edited["id"]):
+            added = page.locator(".proposal .diff-added")
+            expect(added.filter(has_text="A sentence from the new run.")).to_have_count(1)
+        if path.endswith("language=es"):
+            expect(page.locator(".stale-card")).to_be_visible()
+        found[path] = _axe_violations(page)
+
+    # Two versions side by side: a save from a copy someone else saved over since.
+    page.goto(f"/videos/{video_id}/docs?language=en")
+    card = page.locator(f"article[data-article-id='{edited['id']}']")
+    card.get_by_role("link", name="Edit", exact=True).click()
+    text = card.get_by_label("Text, in Markdown")
+    expect(text).to_be_visible()
+    assert api.patch(f"/api/articles/{edited['id']}", json={"title": "Saved first"}).is_success
+    text.fill("Mine.\n")
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator("[data-version=theirs]")).to_be_visible()
+    found["conflict"] = _axe_violations(page)
+    assert {path: problems for path, problems in found.items() if problems} == {}
+
+
 def test_text_is_gzipped_but_video_ranges_and_images_are_not(site: dict[str, Any]) -> None:
     owner: httpx.Client = site["owner"]
     gzip = {"Accept-Encoding": "gzip"}

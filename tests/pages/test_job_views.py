@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reeldocs.jobs.schemas import JobOut
-from reeldocs.pages.job_views import job_steps, language_failures, step_keys
+from reeldocs.pages.job_views import (
+    job_steps,
+    language_failures,
+    progress_announcement,
+    step_keys,
+)
 
 
 def _job(**changes: Any) -> JobOut:
@@ -62,6 +67,16 @@ def test_running_job_marks_done_active_and_waiting() -> None:
         ("Subtitles", "waiting"),
         ("Done", "waiting"),
     ]
+
+
+def test_a_retranslation_job_has_only_its_own_steps() -> None:
+    job = _job(kind="retranslate", languages=["en", "es"], step="translating_es")
+    assert _states(job) == [
+        ("Translating to Spanish", "active"),
+        ("Subtitles", "waiting"),
+        ("Done", "waiting"),
+    ]
+    assert progress_announcement(job) == "Step 1 of 3: Translating to Spanish."
 
 
 def test_failed_job_marks_its_failed_step() -> None:

@@ -31,7 +31,7 @@ _JOB = """
     SELECT j.project_id, j.updated_at, v.updated_at, reeldocs_private.org_role(j.org_id),
            j.video_id, v.title, j.status, j.step, j.step_message, j.progress,
            j.error_message, j.failed_step, j.languages, j.language_results, j.attempt,
-           j.retry_of, j.providers, j.started_at, j.completed_at, j.created_at
+           j.retry_of, j.providers, j.started_at, j.completed_at, j.created_at, j.kind
     FROM processing_jobs j JOIN videos v ON v.id = j.video_id
     WHERE j.id = %s
 """
@@ -101,6 +101,7 @@ async def read_job(conn: DriverConnection, job_id: uuid.UUID) -> ReadJob:
         started_at,
         completed_at,
         created_at,
+        kind,
     ) = row[4:]
     job = JobOut(
         id=job_id,
@@ -122,6 +123,7 @@ async def read_job(conn: DriverConnection, job_id: uuid.UUID) -> ReadJob:
         completed_at=completed_at,
         created_at=created_at,
         updated_at=version.updated_at,
+        kind=kind,
     )
     return ReadJob(job, version)
 

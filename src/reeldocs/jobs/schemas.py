@@ -12,6 +12,7 @@ from reeldocs.core.text import LANGUAGE_CODE_FIELD_PATTERN
 # The values of lifecycle.JobStatus (which reads this module, so cannot be read here).
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "retried", "cancelled")
 JobStatusName = Annotated[str, Field(json_schema_extra={"enum": list(JOB_STATUSES)})]
+JobKind = Annotated[str, Field(json_schema_extra={"enum": ["process", "retranslate"]})]
 
 # Codes of GET /api/languages; the service checks them against what this server offers.
 _LANGUAGE_CODE: dict[str, Any] = {"type": "string", "pattern": LANGUAGE_CODE_FIELD_PATTERN}
@@ -82,6 +83,11 @@ class JobOut(BaseModel):
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    kind: JobKind = Field(
+        default="process",
+        description="`process`: the whole pipeline; `retranslate`: the docs' translations "
+        "only (steps `translating_<lang>`, `subtitles`).",
+    )
 
 
 class JobRef(BaseModel):

@@ -333,6 +333,7 @@ def _job_out(job: ProcessingJob, video_title: str) -> JobOut:
         completed_at=job.completed_at,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        kind=job.kind,
     )
 
 

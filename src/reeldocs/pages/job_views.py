@@ -49,8 +49,11 @@ class LanguageFailure:
     detail: str
 
 
-def step_keys(languages: list[str]) -> list[str]:
+def step_keys(languages: list[str], kind: str = "process") -> list[str]:
     translations = [f"translating_{code}" for code in languages[1:]]
+    if kind == "retranslate":
+        # the docs are there: only their translations are made again
+        return [*translations, "subtitles", "complete"]
     return ["uploading", "transcribing", "generating_docs", *translations, "subtitles", "complete"]
 
 
@@ -69,7 +72,7 @@ def _failed_translation(job: JobOut, key: str) -> bool:
 
 def job_steps(job: JobOut) -> list[StepView]:
     """Each step of the job, marked from where the job really is."""
-    keys = step_keys(job.languages)
+    keys = step_keys(job.languages, job.kind)
     if job.status == "completed":
         return [
             StepView(k, step_label(k), "failed" if _failed_translation(job, k) else "done")
@@ -118,7 +121,7 @@ def progress_announcement(job: JobOut) -> str:
         return "Stopped: a new attempt took over."
     if job.status == "pending":
         return "Waiting for a worker to start."
-    keys = step_keys(job.languages)
+    keys = step_keys(job.languages, job.kind)
     number = keys.index(job.step) + 1 if job.step in keys else 1
     return f"Step {number} of {len(keys)}: {step_label(job.step)}."
 

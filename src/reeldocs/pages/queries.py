@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,3 +84,15 @@ async def org_name(session: AsyncSession, org_id: uuid.UUID) -> str:
     return (
         await session.execute(sa.select(Organization.name).where(Organization.id == org_id))
     ).scalar_one()
+
+
+async def proposal_time(session: AsyncSession, article_id: uuid.UUID) -> datetime | None:
+    """When a later job offered its text for the article (the API's proposal leaves it out)."""
+    from reeldocs.docs.models import Article
+
+    found: datetime | None = (
+        await session.execute(
+            sa.select(Article.proposal_created_at).where(Article.id == article_id)
+        )
+    ).scalar_one_or_none()
+    return found

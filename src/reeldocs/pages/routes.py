@@ -10,10 +10,13 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from reeldocs.pages import (
+    article_pages,
     auth_pages,
+    docs_viewer,
     glossary_pages,
     job_pages,
     project_pages,
+    revision_pages,
     settings_pages,
     video_pages,
     webhook_pages,
@@ -56,6 +59,9 @@ def install_pages(app: FastAPI) -> None:
         project_pages,
         job_pages,
         video_pages,
+        docs_viewer,
+        article_pages,
+        revision_pages,
         settings_pages,
         glossary_pages,
         webhook_pages,

@@ -1,36 +1,42 @@
-"""A video's page (player, transcript, job history, exports) and its docs viewer."""
+"""A video's page: player, transcript (its segments correctable by editors and owners), job
+history and exports. The docs viewer is `docs_viewer`."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.core.deps import Actor, CurrentActor, DbSession
+from reeldocs.core.errors import Invalid, NotFound
 from reeldocs.docs import service as docs
+from reeldocs.docs import transcript
 from reeldocs.jobs import service as jobs
-from reeldocs.orgs.access import require_member
+from reeldocs.orgs.access import get_in_team, require_member, require_writer
 from reeldocs.orgs.models import WRITER_ROLES
 from reeldocs.pages.job_views import language_choices
-from reeldocs.pages.markdown import SCREENSHOT_REFERENCE, PageImages, render_article
 from reeldocs.pages.project_pages import JOB_HELPERS
-from reeldocs.pages.rendering import render
-from reeldocs.pages.screenshot_sizes import screenshot_sizes
+from reeldocs.pages.rendering import is_htmx, render
 from reeldocs.projects import service as projects
 from reeldocs.videos import service as videos
-from reeldocs.videos.models import Video
+from reeldocs.videos.models import Video, VideoSegment
 
 router = APIRouter(include_in_schema=False)
+
+# A refusal that comes with the segment's editor to show again, its sentence in it: the
+# page's script swaps it in where it swaps no other error.
+REFUSAL_HEADERS = {"X-Reeldocs-Refusal": "shown"}
 
 # A video in these states may be (re)processed from its page.
 PROCESSABLE = ("uploaded", "ready", "failed")
 
 
-async def _video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) -> dict[str, Any]:
+async def video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) -> dict[str, Any]:
     video = await videos.get(db, actor, video_id)
     project = await projects.get(db, actor, video.project_id)
     role = await require_member(db, actor, video.org_id, "video")
@@ -43,88 +49,160 @@ async def _video_context(db: AsyncSession, actor: Actor, video_id: uuid.UUID) ->
     }
 
 
+@dataclass
+class SegmentRow:
+    """One line of the transcript as the page shows it, or its editor."""
+
+    id: uuid.UUID
+    start_time: float
+    end_time: float
+    spoken_content: str
+    visual_context: str
+    # what is on screen is said once, where it changes
+    show_visual: bool
+    edited: bool
+    editing: bool = False
+    draft: str = ""
+    error: str | None = None
+
+
+def segment_rows(segments: list[VideoSegment]) -> list[SegmentRow]:
+    rows = []
+    previous = None
+    for segment in segments:
+        rows.append(
+            SegmentRow(
+                id=segment.id,
+                start_time=segment.start_time,
+                end_time=segment.end_time,
+                spoken_content=segment.spoken_content,
+                visual_context=segment.visual_context,
+                show_visual=bool(segment.visual_context)
+                and (previous is None or previous.visual_context != segment.visual_context),
+                edited=segment.edited,
+            )
+        )
+        previous = segment
+    return rows
+
+
+def _open_editor(row: SegmentRow, draft: str | None = None, error: str | None = None) -> None:
+    row.editing = True
+    row.draft = row.spoken_content if draft is None else draft
+    row.error = error
+
+
 @router.get("/videos/{video_id}")
 async def video_page(
-    video_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+    video_id: uuid.UUID,
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    segment: uuid.UUID | None = None,
 ) -> Response:
-    context = await _video_context(db, actor, video_id)
+    """The video's page; `segment` opens that segment's editor (the way in without the
+    page's script)."""
+    context = await video_context(db, actor, video_id)
     if context["can_write"] and context["video"].status in PROCESSABLE:
         context["language_options"] = await language_choices(request.app.state.settings)
-    context["segments"] = await docs.segments(db, actor, video_id)
+    rows = segment_rows(await docs.segments(db, actor, video_id))
+    if segment is not None:
+        await require_writer(db, actor, context["video"].org_id, "video")
+        _open_editor(_row(rows, segment))
+    context["segments"] = rows
     context["history"] = await jobs.video_job_history(db, actor, video_id)
     context.update(JOB_HELPERS)
     return render(request, "pages/video.html", context)
 
 
-@dataclass
-class ChapterView:
-    title: str
-    sources: list[docs.ArticleView]
-    articles: list[dict[str, Any]]
-
-    @property
-    def titled(self) -> bool:
-        """A chapter of one article that bears its name needs no heading of its own."""
-        return len(self.sources) > 1 or self.sources[0].title != self.title
+# ---- correcting the transcript ----
 
 
-# The page's h1 is the video's title; a chapter's heading is an h2.
-CHAPTER_LEVEL = 2
+def _row(rows: list[SegmentRow], segment_id: uuid.UUID) -> SegmentRow:
+    for row in rows:
+        if row.id == segment_id:
+            return row
+    raise NotFound(transcript.NO_SUCH_SEGMENT)
 
 
-def _chapters(
-    video: Video, articles: list[docs.ArticleView], images: PageImages
-) -> list[ChapterView]:
-    chapters: list[ChapterView] = []
-    for article in articles:
-        if not chapters or chapters[-1].title != article.chapter_title:
-            chapters.append(ChapterView(article.chapter_title, [], []))
-        chapters[-1].sources.append(article)
-    for chapter in chapters:
-        # An article is a subsection of its chapter, or the chapter itself when untitled.
-        level = CHAPTER_LEVEL + 1 if chapter.titled else CHAPTER_LEVEL
-        for article in chapter.sources:
-            html = render_article(
-                article.content_markdown,
-                video.id,
-                article.title,
-                heading_level=level,
-                images=images,
-            )
-            chapter.articles.append(
-                {
-                    "id": article.id,
-                    "title": article.title,
-                    "slug": article.slug,
-                    "start_time": article.start_time,
-                    "level": level,
-                    "html": html,
-                }
-            )
-    return chapters
+async def _segment_page(
+    db: AsyncSession, actor: Actor, segment_id: uuid.UUID
+) -> tuple[dict[str, Any], list[SegmentRow], SegmentRow]:
+    """The segment's video as its page shows it, with the transcript and the segment's row;
+    only segments of the docs the video shows have a row."""
+    segment = await get_in_team(db, actor, VideoSegment, segment_id, "segment")
+    context = await video_context(db, actor, segment.video_id)
+    rows = segment_rows(await docs.segments(db, actor, segment.video_id))
+    return context, rows, _row(rows, segment_id)
 
 
-@router.get("/videos/{video_id}/docs")
-async def docs_page(
-    video_id: uuid.UUID,
+def _segment_answer(
+    request: Request, context: dict[str, Any], row: SegmentRow, *, status: int = 200
+) -> Response:
+    return render(
+        request,
+        "partials/segment.html",
+        {**context, "segment": row},
+        status=status,
+        fragment=True,
+        headers=REFUSAL_HEADERS if status >= 400 else None,
+    )
+
+
+def _segment_url(video: Video, row: SegmentRow, *, editing: bool = False) -> str:
+    return f"/videos/{video.id}" + (f"?segment={row.id}" if editing else "") + f"#segment-{row.id}"
+
+
+@router.get("/segments/{segment_id}")
+async def segment_line(
+    segment_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> Response:
+    """The segment's line of the transcript (what Cancel puts back in place of its editor)."""
+    context, _, row = await _segment_page(db, actor, segment_id)
+    if not is_htmx(request):
+        return RedirectResponse(_segment_url(context["video"], row), status_code=303)
+    return _segment_answer(request, context, row)
+
+
+@router.get("/segments/{segment_id}/edit")
+async def segment_editor(
+    segment_id: uuid.UUID, request: Request, actor: CurrentActor, db: DbSession
+) -> Response:
+    context, _, row = await _segment_page(db, actor, segment_id)
+    await require_writer(db, actor, context["video"].org_id, "video")
+    if not is_htmx(request):
+        return RedirectResponse(_segment_url(context["video"], row, editing=True), status_code=303)
+    _open_editor(row)
+    return _segment_answer(request, context, row)
+
+
+@router.post("/segments/{segment_id}")
+async def save_segment(
+    segment_id: uuid.UUID,
     request: Request,
     actor: CurrentActor,
     db: DbSession,
-    language: str | None = None,
+    spoken_content: Annotated[str, Form()] = "",
 ) -> Response:
-    context = await _video_context(db, actor, video_id)
+    """Save a corrected segment. The page's player is told to load the subtitles in the
+    spoken language again: they were rebuilt from the transcript with the correction."""
+    context, rows, row = await _segment_page(db, actor, segment_id)
     video: Video = context["video"]
-    chapters: list[ChapterView] = []
-    shown_language = language
-    if video.docs_run_id is not None:
-        articles = await docs.articles(db, actor, video_id, language)
-        shown = (
-            m.group(1) for a in articles for m in SCREENSHOT_REFERENCE.finditer(a.content_markdown)
-        )
-        sizes = await screenshot_sizes(
-            db, request.app.state.storage, video.id, video.docs_run_id, shown
-        )
-        chapters = _chapters(video, articles, PageImages(sizes))
-        shown_language = articles[0].language if articles else language
-    context.update({"chapters": chapters, "language": shown_language})
-    return render(request, "pages/docs.html", context)
+    text = spoken_content.replace("\r\n", "\n")
+    try:
+        saved = await transcript.edit_segment(db, actor, segment_id, text)
+    except Invalid as error:
+        _open_editor(row, text, error.detail)
+        if not is_htmx(request):
+            context.update(JOB_HELPERS)
+            context["segments"] = rows
+            context["history"] = await jobs.video_job_history(db, actor, video.id)
+            return render(request, "pages/video.html", context, status=error.status)
+        return _segment_answer(request, context, row, status=error.status)
+    if not is_htmx(request):
+        return RedirectResponse(_segment_url(video, row), status_code=303)
+    row.spoken_content, row.edited = saved.spoken_content, saved.edited
+    changed = {"reeldocs:subtitles-changed": {"language": video.source_language}}
+    response = _segment_answer(request, context, row)
+    response.headers["HX-Trigger"] = json.dumps(changed)
+    return response

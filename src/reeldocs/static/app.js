@@ -1,4 +1,5 @@
-/* Reeldocs pages: seeking the player, language chips, and errors from htmx requests. */
+/* Reeldocs pages: seeking the player, language chips, the article and transcript editors,
+   and errors from htmx requests. */
 (function () {
   "use strict";
 
@@ -92,7 +93,87 @@
     Array.prototype.forEach.call(sets, chipState);
   }
 
-  window.Reeldocs = { chipState: chipState, languagesProblem: languagesProblem, seek: seek };
+  // ---- editors ----
+  // A moment as article Markdown marks it: [video:MM:SS], [video:H:MM:SS] from an hour on;
+  // fractions dropped, as the server's format_timestamp does.
+  function moment(seconds) {
+    var total = Math.max(0, Math.floor(isFinite(seconds) ? seconds : 0));
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var hours = Math.floor(total / 3600), minutes = Math.floor((total % 3600) / 60);
+    var rest = pad(minutes) + ":" + pad(total % 60);
+    return "[video:" + (hours ? hours + ":" + rest : rest) + "]";
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-insert-moment]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.dataset.insertMoment);
+    var video = player();
+    if (!field || !video) return;
+    field.setRangeText(moment(video.currentTime), field.selectionStart, field.selectionEnd, "end");
+    field.focus();
+    // the preview follows, as it does when the text is typed
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // Controls that need this script are in the page hidden, for those without it.
+  function reveal(root) {
+    var hidden = root.querySelectorAll ? root.querySelectorAll("[data-insert-moment][hidden]") : [];
+    Array.prototype.forEach.call(hidden, function (control) { control.hidden = false; });
+  }
+
+  // What the server asks to be focused once it is in the page: an editor, or the article
+  // that replaced it.
+  function focusMarked() {
+    var marked = document.querySelector("[data-focus]");
+    if (!marked) return;
+    marked.removeAttribute("data-focus");
+    marked.focus();
+  }
+
+  // A refused save (412: someone saved since; 422: something to correct) answers with the
+  // article or segment to show instead, and says so: swap it in rather than flash an error.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var form = source && source.closest ? source.closest("[data-swap-errors]") : null;
+    if (form && xhr.status >= 400 && xhr.getResponseHeader("X-Reeldocs-Refusal") === "shown") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // A corrected transcript rebuilt the subtitles in its language: the player loads them
+  // again, keeping each track shown or hidden as it was.
+  var subtitleLoads = 0;
+  function reloadSubtitles(language) {
+    var video = player();
+    if (!video) return;
+    subtitleLoads += 1;
+    var tracks = Array.prototype.slice.call(video.querySelectorAll("track"));
+    tracks.forEach(function (track) {
+      if (language && track.srclang !== language) return;
+      var mode = track.track ? track.track.mode : "disabled";
+      var fresh = track.cloneNode(false);
+      var url = new URL(track.getAttribute("src"), window.location.href);
+      url.searchParams.set("loaded", String(subtitleLoads));
+      fresh.setAttribute("src", url.pathname + url.search);
+      track.parentNode.replaceChild(fresh, track);
+      if (fresh.track) fresh.track.mode = mode;
+    });
+  }
+
+  document.addEventListener("reeldocs:subtitles-changed", function (event) {
+    reloadSubtitles(event.detail && event.detail.language);
+  });
+
+  window.Reeldocs = {
+    chipState: chipState,
+    languagesProblem: languagesProblem,
+    seek: seek,
+    moment: moment,
+    reloadSubtitles: reloadSubtitles
+  };
 
   // ---- errors from htmx actions: show the server's sentence ----
   function flash(message) {
@@ -140,10 +221,20 @@
     }
   });
 
-  document.addEventListener("htmx:load", function (event) { initChips(event.detail.elt); });
+  document.addEventListener("htmx:load", function (event) {
+    initChips(event.detail.elt);
+    reveal(event.detail.elt);
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    reveal(document);
+    focusMarked();
+  });
 
   function ready() {
     initChips(document);
+    reveal(document);
+    focusMarked();
     seekFromHash();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
