@@ -13,7 +13,7 @@ import pytest
 
 from reeldocs.core.db import DatabaseUrls
 from reeldocs.core.settings import Settings
-from tests.auth.accounts import join_team, org_id_of
+from tests.auth.accounts import csrf_headers, join_team, org_id_of
 from tests.auth.expect import assert_error
 from tests.conftest import configured_server
 from tests.support.api import bearer_client, create_project, upload_video
@@ -130,3 +130,41 @@ def test_public_url_follows_reeldocs_public_url(
             assert project["public_url"] == f"https://docs.example.com{path}"
             patched = client.patch(f"/api/projects/{project['id']}", json={"public_docs": True})
             assert patched.json()["public_url"] == f"https://docs.example.com{path}"
+
+
+def test_the_project_page_shows_the_sites_address_and_its_controls_to_writers(
+    team: Team,
+) -> None:
+    page = f"/projects/{team.project['id']}"
+    for who in (team.owner, team.editor):
+        html = who.get(page).text
+        assert team.project["public_url"] in html
+        assert "Make the docs public" in html and "Publish<span" in html
+    seen = team.viewer.get(page).text
+    assert team.project["public_url"] in seen
+    assert "Make the docs public" not in seen and "Publish<span" not in seen
+
+
+def test_the_page_forms_need_their_token_and_a_writer(team: Team) -> None:
+    """What the buttons post, without the page's script: a redirect back to the page."""
+    site = f"/projects/{team.project['id']}/site"
+    publish = f"/projects/{team.project['id']}/videos/{team.video['id']}/published"
+    assert team.owner.post(site, data={"public_docs": "true"}).status_code == 403
+    viewer_token = csrf_headers(team.viewer)["X-CSRF-Token"]
+    refused = team.viewer.post(site, data={"public_docs": "true", "csrf_token": viewer_token})
+    assert refused.status_code == 403
+
+    token = csrf_headers(team.owner)["X-CSRF-Token"]
+    opened = team.owner.post(site, data={"public_docs": "true", "csrf_token": token})
+    shown = team.owner.post(publish, data={"published": "true", "csrf_token": token})
+    for answer in (opened, shown):
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/projects/{team.project['id']}"
+    assert team.owner.get("/api/projects").json()[0]["public_docs"] is True
+    assert team.owner.get(f"/api/videos/{team.video['id']}").json()["published"] is True
+    # the htmx request gets the part of the page it replaces
+    card = team.owner.post(
+        site, data={"public_docs": "false", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
+    assert card.status_code == 200 and card.text.lstrip().startswith('<section id="site-card"')
+    assert "Make the docs public" in card.text

@@ -83,3 +83,9 @@ async def org_name(session: AsyncSession, org_id: uuid.UUID) -> str:
     return (
         await session.execute(sa.select(Organization.name).where(Organization.id == org_id))
     ).scalar_one()
+
+
+async def org_slug(session: AsyncSession, org_id: uuid.UUID) -> str:
+    return (
+        await session.execute(sa.select(Organization.slug).where(Organization.id == org_id))
+    ).scalar_one()

@@ -9,7 +9,14 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
-from reeldocs.pages import auth_pages, job_pages, project_pages, settings_pages, video_pages
+from reeldocs.pages import (
+    auth_pages,
+    job_pages,
+    project_pages,
+    settings_pages,
+    site_controls,
+    video_pages,
+)
 from reeldocs.pages.rendering import STATIC_DIR
 
 
@@ -43,5 +50,12 @@ def install_pages(app: FastAPI) -> None:
 
     # The project router goes first: its fixed paths (`/jobs/card`, `/jobs/watch`) must win
     # over the job page's `/jobs/{job_id}`.
-    for module in (auth_pages, project_pages, job_pages, video_pages, settings_pages):
+    for module in (
+        auth_pages,
+        project_pages,
+        site_controls,
+        job_pages,
+        video_pages,
+        settings_pages,
+    ):
         app.include_router(module.router)
