@@ -27,6 +27,7 @@ async def _texts_for_programs(
 ) -> tuple[SiteContents, texts.SiteAddresses]:
     site = await open_site(request, db, org_slug, project_slug)
     contents = await reading.load(db, site)
+    await reading.load_articles(db, contents, contents.videos, None)
     return contents, texts.SiteAddresses(base_url(request), contents)
 
 
@@ -97,6 +98,7 @@ async def article_markdown(
     site = await open_site(request, db, org_slug, project_slug)
     contents = await reading.load(db, site)
     video = contents.video(video_slug)
+    await reading.load_articles(db, contents, [video], language)
     entry = find_entry(contents, video, language, article_slug)
     headers = cache_headers(site, page_tag(request, contents, "markdown", entry.id))
     if not_modified(request, headers["ETag"]):

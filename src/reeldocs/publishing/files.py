@@ -35,7 +35,7 @@ async def screenshot(
     storage: AppStorage,
 ) -> Response:
     site = await open_site(request, db, org_slug, project_slug)
-    video = (await reading.load(db, site, with_articles=False)).video(video_slug)
+    video = (await reading.load(db, site)).video(video_slug)
     if not _SCREENSHOT_STEM.match(stem):
         raise nothing_here()
     path = await reading.screenshot_path(db, video, f"{stem}.webp")
@@ -62,7 +62,7 @@ async def subtitles(
 ) -> Response:
     """The video's subtitles in one language, for the site's player."""
     site = await open_site(request, db, org_slug, project_slug)
-    video = (await reading.load(db, site, with_articles=False)).video(video_slug)
+    video = (await reading.load(db, site)).video(video_slug)
     if not _LANGUAGE.match(language):
         raise nothing_here()
     cues, made = await reading.subtitle_cues(db, video, language)
@@ -85,7 +85,7 @@ async def video_file(
 ) -> Response:
     """The published video's bytes, whole or one `Range`."""
     site = await open_site(request, db, org_slug, project_slug)
-    video = (await reading.load(db, site, with_articles=False)).video(video_slug)
+    video = (await reading.load(db, site)).video(video_slug)
     stored = await reading.video_source(db, video)
     await db.commit()  # the connection goes back to the pool before the storage is asked
     size = await storage.size(stored.storage_path)

@@ -142,6 +142,7 @@ async def home(
     headers = cache_headers(site, page_tag(request, contents, "home", language))
     if not_modified(request, headers["ETag"]):
         return not_modified_response(headers)
+    await reading.load_articles(db, contents, contents.videos, language)
     listing = [
         {
             "video": video,
@@ -247,6 +248,7 @@ async def video_page(
     headers = cache_headers(site, page_tag(request, contents, "video", video.id, language))
     if not_modified(request, headers["ETag"]):
         return not_modified_response(headers)
+    await reading.load_articles(db, contents, [video], language)
     entries = contents.articles(video, language)
     return _render(
         request,
@@ -279,6 +281,9 @@ async def article_page(
     site = await open_site(request, db, org_slug, project_slug)
     contents = await reading.load(db, site)
     video = contents.video(video_slug)
+    # the chapter in every language, and the chapters before and after it
+    await reading.load_articles(db, contents, [video], None)
+    await reading.load_articles(db, contents, views.around(contents, video), language)
     entry = find_entry(contents, video, language, article_slug)
     headers = cache_headers(site, page_tag(request, contents, "article", entry.id))
     if not_modified(request, headers["ETag"]):

@@ -60,11 +60,14 @@ class ArticleEntry:
 
 @dataclass
 class SiteContents:
-    """The site's videos, oldest first, and every article of theirs by video and language."""
+    """The site's videos, oldest first, and the articles of theirs a page needs, by video
+    and language."""
 
     site: Site
     videos: list[SiteVideo]
     entries: dict[tuple[uuid.UUID, str], list[ArticleEntry]] = field(default_factory=dict)
+    # (video, language asked for) pairs whose articles are in `entries` (see load_articles)
+    loaded: set[tuple[uuid.UUID, str | None]] = field(default_factory=set)
 
     @property
     def languages(self) -> list[str]:
@@ -126,20 +129,24 @@ ORDER BY v.created_at, v.id
 """
 )
 
+# The articles of some videos, each in one language (or in all of them: language NULL).
 _ENTRIES = sa.text(
     """
 SELECT a.id, a.video_id, a.language, a."order", a.title, a.slug, c.start_time, a.updated_at
-FROM articles a
+FROM unnest(CAST(:videos AS uuid[]), CAST(:languages AS text[])) AS wanted (video_id, language)
+JOIN articles a ON a.video_id = wanted.video_id
+    AND (wanted.language IS NULL OR a.language = wanted.language)
 JOIN chapters c ON c.id = a.chapter_id
 JOIN videos v ON v.id = a.video_id AND v.docs_run_id = a.run_id
-WHERE a.video_id = ANY(:videos) AND a.status = 'published'
+WHERE a.status = 'published'
 ORDER BY a.video_id, a.language, a."order"
 """
 )
 
 
-async def load(db: AsyncSession, site: Site, *, with_articles: bool = True) -> SiteContents:
-    """The site's videos (and, unless told otherwise, their articles' titles)."""
+async def load(db: AsyncSession, site: Site) -> SiteContents:
+    """The site's videos; their articles are added by `load_articles`, for what a page shows
+    (a large site has thousands of them)."""
     rows = await db.execute(_VIDEOS, {"project": site.project_id, "preview": site.preview})
     videos = []
     for row in rows:
@@ -161,12 +168,38 @@ async def load(db: AsyncSession, site: Site, *, with_articles: bool = True) -> S
                 edited_at=row[11],
             )
         )
-    contents = SiteContents(site, videos)
-    if with_articles and videos:
-        for row in await db.execute(_ENTRIES, {"videos": [video.id for video in videos]}):
-            entry = ArticleEntry(*row)
+    return SiteContents(site, videos)
+
+
+async def load_articles(
+    db: AsyncSession, contents: SiteContents, videos: list[SiteVideo], language: str | None
+) -> None:
+    """Add the articles of `videos` to `contents`: each video's in its language for
+    `language` (see SiteVideo.language_for), or in all its languages when None."""
+    wanted = [
+        video
+        for video in videos
+        if (video.id, None) not in contents.loaded and (video.id, language) not in contents.loaded
+    ]
+    if not wanted:
+        return
+    known = {entry.id for group in contents.entries.values() for entry in group}
+    rows = await db.execute(
+        _ENTRIES,
+        {
+            "videos": [video.id for video in wanted],
+            "languages": [
+                None if language is None else video.language_for(language) for video in wanted
+            ],
+        },
+    )
+    for row in rows:
+        entry = ArticleEntry(*row)
+        if entry.id not in known:
             contents.entries.setdefault((entry.video_id, entry.language), []).append(entry)
-    return contents
+    for group in contents.entries.values():
+        group.sort(key=lambda entry: entry.order)
+    contents.loaded.update((video.id, language) for video in wanted)
 
 
 @dataclass(frozen=True)

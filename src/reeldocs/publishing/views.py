@@ -119,9 +119,16 @@ class Neighbours:
     next: Link | None
 
 
+def around(contents: SiteContents, video: SiteVideo) -> list[SiteVideo]:
+    """The video and those just before and after it: whose articles `neighbours` needs."""
+    at = contents.videos.index(video)
+    return contents.videos[max(0, at - 1) : at + 2]
+
+
 def neighbours(contents: SiteContents, language: str, current: ArticleEntry) -> Neighbours:
     """The chapters before and after `current` when the site is read in order, from one
-    video's last chapter to the next video's first."""
+    video's last chapter to the next video's first (the articles of the videos `around`
+    it loaded in `language`)."""
     sequence = [
         (video, entry)
         for video in contents.videos
