@@ -434,13 +434,19 @@ def test_unpublishing_then_deleting_leaves_only_404s(published: Published) -> No
     addresses = site_addresses(p)
     reference = never_existed(p.anonymous)
     for address in addresses:
-        assert p.anonymous.get(address).status_code == 200, address
+        whole = p.anonymous.get(address)
+        assert whole.status_code == 200, address
+        # HEAD, as link checkers ask: the same answer without its body
+        head = p.anonymous.head(address)
+        assert head.status_code == 200 and head.content == b"", address
+        assert head.headers["etag"] == whole.headers["etag"], address
 
     set_state(p, public=True, published=False)
     for address in addresses[2:]:  # the home page stays, with nothing on it
         if "/search" in address or address.endswith((".txt", ".xml")):
             continue
         assert_same_404(p.anonymous.get(address), reference)
+        assert p.anonymous.head(address).status_code == 404
     home = p.anonymous.get(p.site)
     assert home.status_code == 200 and "Nothing is published here yet." in home.text
     assert p.video["title"] not in home.text

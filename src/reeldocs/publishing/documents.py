@@ -13,6 +13,7 @@ from reeldocs.publishing.access import nothing_here, open_site
 from reeldocs.publishing.caching import cache_headers, not_modified
 from reeldocs.publishing.reading import ArticleEntry, SiteContents, SiteVideo
 from reeldocs.publishing.responses import (
+    READS,
     base_url,
     not_modified_response,
     page_tag,
@@ -36,7 +37,7 @@ async def _all_texts(db: DbSession, contents: SiteContents) -> dict[object, read
     return {text.entry.id: text for text in await reading.texts(db, entries)}
 
 
-@router.get("/llms.txt")
+@router.api_route("/llms.txt", methods=READS)
 async def llms_txt(org_slug: str, project_slug: str, request: Request, db: DbSession) -> Response:
     """The llmstxt.org index of the site: a link to each article's Markdown."""
     contents, links = await _texts_for_programs(request, db, org_slug, project_slug)
@@ -50,7 +51,7 @@ async def llms_txt(org_slug: str, project_slug: str, request: Request, db: DbSes
     return site_headers(Response(body, media_type="text/plain; charset=utf-8", headers=headers))
 
 
-@router.get("/llms-full.txt")
+@router.api_route("/llms-full.txt", methods=READS)
 async def llms_full_txt(
     org_slug: str, project_slug: str, request: Request, db: DbSession
 ) -> Response:
@@ -63,7 +64,7 @@ async def llms_full_txt(
     return site_headers(Response(body, media_type="text/plain; charset=utf-8", headers=headers))
 
 
-@router.get("/sitemap.xml")
+@router.api_route("/sitemap.xml", methods=READS)
 async def sitemap_xml(
     org_slug: str, project_slug: str, request: Request, db: DbSession
 ) -> Response:
@@ -83,7 +84,7 @@ def find_entry(contents: SiteContents, video: SiteVideo, language: str, slug: st
     raise nothing_here()
 
 
-@router.get("/{language}/{video_slug}/{article_slug}.md")
+@router.api_route("/{language}/{video_slug}/{article_slug}.md", methods=READS)
 async def article_markdown(
     org_slug: str,
     project_slug: str,

@@ -15,7 +15,7 @@ from reeldocs.docs.subtitle_files import Cue, to_webvtt
 from reeldocs.publishing import reading
 from reeldocs.publishing.access import nothing_here, open_site
 from reeldocs.publishing.caching import cache_headers, etag, not_modified
-from reeldocs.publishing.responses import not_modified_response, site_headers
+from reeldocs.publishing.responses import READS, not_modified_response, site_headers
 from reeldocs.videos import service as videos
 
 router = APIRouter(prefix="/p/{org_slug}/{project_slug}", include_in_schema=False)
@@ -24,7 +24,7 @@ _SCREENSHOT_STEM = re.compile(r"^[A-Za-z0-9._-]{1,95}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
-@router.get("/{video_slug}/screenshots/{stem}.webp")
+@router.api_route("/{video_slug}/screenshots/{stem}.webp", methods=READS)
 async def screenshot(
     org_slug: str,
     project_slug: str,
@@ -51,7 +51,7 @@ async def screenshot(
     return site_headers(StreamingResponse(opened.chunks, media_type="image/webp", headers=headers))
 
 
-@router.get("/{video_slug}/subtitles/{language}.vtt")
+@router.api_route("/{video_slug}/subtitles/{language}.vtt", methods=READS)
 async def subtitles(
     org_slug: str,
     project_slug: str,
@@ -74,7 +74,7 @@ async def subtitles(
     return site_headers(Response(body, media_type="text/vtt; charset=utf-8", headers=headers))
 
 
-@router.get("/{video_slug}/file")
+@router.api_route("/{video_slug}/file", methods=READS)
 async def video_file(
     org_slug: str,
     project_slug: str,

@@ -27,6 +27,7 @@ from reeldocs.publishing.caching import cache_headers, not_modified
 from reeldocs.publishing.documents import find_entry
 from reeldocs.publishing.reading import ArticleEntry, SiteContents, SiteVideo
 from reeldocs.publishing.responses import (
+    READS,
     base_url,
     not_modified_response,
     page_tag,
@@ -131,7 +132,7 @@ async def _player(db: DbSession, contents: SiteContents, video: SiteVideo) -> di
 # -- pages ----------------------------------------------------------------------------------
 
 
-@router.get("/")
+@router.api_route("/", methods=READS)
 async def home(
     org_slug: str, project_slug: str, request: Request, db: DbSession, lang: str | None = None
 ) -> Response:
@@ -170,7 +171,7 @@ async def home(
     )
 
 
-@router.get("/search")
+@router.api_route("/search", methods=READS)
 async def search_page(
     org_slug: str,
     project_slug: str,
@@ -229,7 +230,7 @@ async def search_page(
     )
 
 
-@router.get("/{language}/{video_slug}/")
+@router.api_route("/{language}/{video_slug}/", methods=READS)
 async def video_page(
     org_slug: str,
     project_slug: str,
@@ -266,7 +267,7 @@ async def video_page(
     )
 
 
-@router.get("/{language}/{video_slug}/{article_slug}")
+@router.api_route("/{language}/{video_slug}/{article_slug}", methods=READS)
 async def article_page(
     org_slug: str,
     project_slug: str,

@@ -12,6 +12,9 @@ from reeldocs.publishing.access import NOTHING_PUBLISHED_HERE
 from reeldocs.publishing.caching import etag
 from reeldocs.publishing.reading import SiteContents
 
+# What a docs site answers to: HEAD too, for link checkers and crawlers.
+READS = ["GET", "HEAD"]
+
 # Nothing inline, nothing from elsewhere: the pages' only script and stylesheet are ours.
 SITE_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
