@@ -273,6 +273,8 @@ def test_search_finds_articles_by_the_words_of_their_text_in_the_readers_languag
     assert "/es/" in spanish_hits[0]["url"]
     assert all("/es/" in hit["url"] for hit in _search(p, "members", "es"))
     assert _search(p, "", "en") == []
+    assert _search(p, "mem\x00bers", "en") == []  # a NUL is no word, and no error
+    assert [hit["title"] for hit in _search(p, "-invite members", "en")] == []
 
     page = p.anonymous.get(f"{p.site}search", params={"q": "members", "lang": "en"})
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

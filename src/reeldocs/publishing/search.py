@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reeldocs.core.text import printable
 from reeldocs.publishing.access import Site
 
 MAX_QUERY_CHARS = 200
@@ -72,7 +73,8 @@ def highlighted(headline: str) -> Markup:
 
 
 def clean_query(query: str | None) -> str:
-    return " ".join((query or "").split())[:MAX_QUERY_CHARS]
+    """What was typed, on one line, without invisible characters (PostgreSQL refuses NUL)."""
+    return printable(query or "")[:MAX_QUERY_CHARS]
 
 
 async def search(db: AsyncSession, site: Site, language: str, query: str) -> list[SearchHit]:
