@@ -30,6 +30,7 @@ from reeldocs.core.openapi import errors, install_openapi
 from reeldocs.core.settings import Settings, get_settings
 from reeldocs.core.storage import WEB_TIMEOUTS, open_storage
 from reeldocs.core.storage_async import AsyncStorage
+from reeldocs.publishing.addresses import SITE_PREFIX
 
 _logger = logging.getLogger(__name__)
 
@@ -61,6 +62,11 @@ def error_response(
     body: dict[str, Any],
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    if status == 404 and request.url.path.startswith(f"{SITE_PREFIX}/"):
+        # A docs site's one answer for every address that shows nothing.
+        from reeldocs.publishing.responses import not_found_response
+
+        return not_found_response(request)
     if _wants_json(request):
         return JSONResponse(body, status_code=status, headers=headers)
     from reeldocs.pages.rendering import render_error
@@ -293,6 +299,9 @@ def create_app(
     from reeldocs.pages.job_pages import card_router
     from reeldocs.pages.routes import install_pages
     from reeldocs.projects.routes import router as projects_router
+    from reeldocs.publishing import documents as site_documents
+    from reeldocs.publishing import files as site_files
+    from reeldocs.publishing import pages as site_pages
     from reeldocs.videos.routes import router as videos_router
     from reeldocs.webhooks.routes import router as webhooks_router
 
@@ -312,6 +321,10 @@ def create_app(
         editing_router,
         webhooks_router,
         metrics_router,
+        # A docs site's files and documents first: its pages' addresses would take theirs.
+        site_files.router,
+        site_documents.router,
+        site_pages.router,
     ):
         app.include_router(router)
 

@@ -38,14 +38,17 @@ def throwaway_database(service_url: str, prefix: str) -> Iterator[DatabaseUrls]:
 
 
 @contextmanager
-def acting_as(conn: psycopg.Connection, user_id: uuid.UUID | None) -> Iterator[None]:
-    """One transaction run the way a web request runs, rolled back at the end.
+def acting_as(
+    conn: psycopg.Connection, user_id: uuid.UUID | None, role: str = APP_ROLE
+) -> Iterator[None]:
+    """One transaction run the way a web request runs, rolled back at the end: as the app
+    role with `user_id`, or as the docs sites' anonymous readers (PUBLIC_ROLE).
 
     Before anything else it checks that the role really is one the policies bind:
     not superuser, no BYPASSRLS, owner of nothing, and unable to become another role.
     """
     with conn.transaction(force_rollback=True):
-        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
         conn.execute(
             "SELECT set_config('app.user_id', %s, true)",
             ("" if user_id is None else str(user_id),),
@@ -63,12 +66,12 @@ def acting_as(conn: psycopg.Connection, user_id: uuid.UUID | None) -> Iterator[N
         ).fetchone()
         assert facts is not None
         name, superuser, bypass_rls, owned_in_public, owned_anywhere, memberships = facts
-        assert name == APP_ROLE
-        assert superuser is False, "the app role must not be a superuser"
-        assert bypass_rls is False, "the app role must not bypass row-level security"
-        assert owned_in_public == 0, "the app role must own no table in public"
-        assert owned_anywhere == 0, "the app role must own no relation at all"
-        assert memberships == 0, "the app role must not be able to SET ROLE to another role"
+        assert name == role
+        assert superuser is False, f"{role} must not be a superuser"
+        assert bypass_rls is False, f"{role} must not bypass row-level security"
+        assert owned_in_public == 0, f"{role} must own no table in public"
+        assert owned_anywhere == 0, f"{role} must own no relation at all"
+        assert memberships == 0, f"{role} must not be able to SET ROLE to another role"
         yield
 
 

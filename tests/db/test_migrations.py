@@ -307,9 +307,10 @@ def second_login_role(service_conn: psycopg.Connection) -> Iterator[tuple[str, s
 def test_a_second_login_role_shares_the_existing_app_role(
     db_url: str, service_conn: psycopg.Connection, second_login_role: tuple[str, str]
 ) -> None:
-    """reeldocs_app belongs to the cluster and already exists. PostgreSQL 15 lets any
-    CREATEROLE role grant it; 16 and later want ADMIN OPTION, which only its creator has,
-    so the migration must say what an administrator has to do."""
+    """reeldocs_app and reeldocs_public belong to the cluster and already exist. PostgreSQL
+    15 lets any CREATEROLE role grant them; 16 and later want ADMIN OPTION, which only
+    their creator has, so each migration that needs one must say what an administrator
+    has to do."""
     name, password = second_login_role
     database = f"reeldocs_other_{secrets.token_hex(3)}"
     with psycopg.connect(_url_as(db_url, name, password, "postgres"), autocommit=True) as own:
@@ -323,11 +324,17 @@ def test_a_second_login_role_shares_the_existing_app_role(
                 migrate(urls)
             # What the hint asks an administrator (here the role's creator) to run.
             service_conn.execute(sql.SQL("GRANT reeldocs_app TO {}").format(sql.Identifier(name)))
+            with pytest.raises(sa.exc.DBAPIError, match="GRANT reeldocs_public TO"):
+                migrate(urls)
+            service_conn.execute(
+                sql.SQL("GRANT reeldocs_public TO {}").format(sql.Identifier(name))
+            )
         migrate(urls)
         assert _revision(urls) == [_head_revision()]
         with psycopg.connect(libpq) as conn:
-            conn.execute("SET ROLE reeldocs_app")
-            assert conn.execute("SELECT count(*) FROM projects").fetchone() == (0,)
+            for role in ("reeldocs_app", "reeldocs_public"):
+                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+                assert conn.execute("SELECT count(*) FROM projects").fetchone() == (0,)
     finally:
         with psycopg.connect(_url_as(db_url, name, password, "postgres"), autocommit=True) as own:
             own.execute(

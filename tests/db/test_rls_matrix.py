@@ -19,6 +19,10 @@ exactly what the actor's role may do:
 - webhook endpoints are seen, added and deleted by owners and editors only (viewers see
   none), and changed by nobody; their deliveries are seen by owners and editors and
   written by the service role only.
+- the docs sites' anonymous readers (their own role, reeldocs_public) read org A's
+  project, whose docs are public, its published video and that video's current docs, and
+  nothing of org B, whose project is private though its video is published; they may
+  read no other table at all, and change nothing anywhere.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from reeldocs.core.db import APP_ROLE, PUBLIC_ROLE
 from tests.db.conftest import acting_as
 
 ORGS = ("A", "B")
@@ -49,7 +54,21 @@ MEMBER_USERS = ("ownerA", "editorA", "viewerA", "editorAB", "outsider", "ownerB"
 # invitee belongs to no organisation: owners add them in the INSERT checks.
 ALL_USERS = (*MEMBER_USERS, "invitee")
 ANONYMOUS = "anonymous"  # a transaction whose app.user_id is empty
-ACTORS = (*MEMBER_USERS, ANONYMOUS)
+PUBLIC = "public"  # a docs site's reader, as the anonymous readers' role
+ACTORS = (*MEMBER_USERS, ANONYMOUS, PUBLIC)
+# Org A's project has public docs, org B's not; both videos are published with docs.
+PUBLIC_ORGS = ("A",)
+# What the anonymous readers' role may read at all (of rows a docs site shows).
+PUBLIC_TABLES = (
+    "organizations",
+    "projects",
+    "videos",
+    "processing_jobs",
+    "chapters",
+    "articles",
+    "screenshots",
+    "subtitles",
+)
 
 CONTENT_TABLES = (
     "projects",
@@ -203,7 +222,7 @@ class Tenancy:
     tokens: dict[str, uuid.UUID] = field(default_factory=dict)
 
     def user_id(self, actor: str) -> uuid.UUID | None:
-        return None if actor == ANONYMOUS else self.users[actor]
+        return None if actor in (ANONYMOUS, PUBLIC) else self.users[actor]
 
     def keys(self, table: str, org: str) -> set[str]:
         """The fixture rows of an org-scoped table that belong to one organisation."""
@@ -274,10 +293,16 @@ def shares_an_org(actor: str, other: str) -> bool:
     return any(role_in(actor, org) and role_in(other, org) for org in ORGS)
 
 
+def role_of(actor: str) -> str:
+    return PUBLIC_ROLE if actor == PUBLIC else APP_ROLE
+
+
 def expected_rows(tenancy: Tenancy, actor: str, table: str, operation: str) -> set[str]:
     """Fixture rows the actor's SELECT / UPDATE / DELETE with no filter must reach."""
     if actor == ANONYMOUS:
         return set()
+    if actor == PUBLIC:
+        return set().union(*(tenancy.keys(table, org) for org in PUBLIC_ORGS))
     if table == "users":
         if operation == "select":
             return {
@@ -324,19 +349,26 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
             (org_id, f"Org {org}", f"org-{org.lower()}-{run}"),
         )
         conn.execute(
-            "INSERT INTO projects (id, org_id, name, slug) VALUES (%s, %s, 'Guides', %s)",
-            (ids["projects"], org_id, f"guides-{org.lower()}"),
+            "INSERT INTO projects (id, org_id, name, slug, public_docs) "
+            "VALUES (%s, %s, 'Guides', %s, %s)",
+            (ids["projects"], org_id, f"guides-{org.lower()}", org in PUBLIC_ORGS),
         )
-        common = {"org": org_id, "project": ids["projects"], "video": ids["videos"]}
+        # The video's docs are the rows of this run (the job's, the chapter's, …).
+        common = {
+            "org": org_id,
+            "project": ids["projects"],
+            "video": ids["videos"],
+            "run": uuid.uuid4(),
+        }
         conn.execute(
-            "INSERT INTO videos (id, org_id, project_id, title, status) "
-            "VALUES (%(id)s, %(org)s, %(project)s, 'Tour', 'ready')",
+            "INSERT INTO videos (id, org_id, project_id, title, status, docs_run_id, published) "
+            "VALUES (%(id)s, %(org)s, %(project)s, 'Tour', 'ready', %(run)s, true)",
             {**common, "id": ids["videos"]},
         )
         conn.execute(
             "INSERT INTO processing_jobs (id, org_id, project_id, video_id, status, languages, "
             "run_id, video_status_before) VALUES (%(id)s, %(org)s, %(project)s, %(video)s, "
-            "'completed', ARRAY['en'], gen_random_uuid(), 'uploaded')",
+            "'completed', ARRAY['en'], %(run)s, 'uploaded')",
             {**common, "id": ids["processing_jobs"]},
         )
         event = conn.execute(
@@ -375,14 +407,14 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
         )
         conn.execute(
             'INSERT INTO chapters (id, org_id, video_id, run_id, language, "order", title) '
-            "VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), 'en', 0, 'Intro')",
+            "VALUES (%(id)s, %(org)s, %(video)s, %(run)s, 'en', 0, 'Intro')",
             {**common, "id": ids["chapters"]},
         )
         conn.execute(
             "INSERT INTO articles (id, org_id, project_id, video_id, chapter_id, run_id, "
-            'language, "order", title, slug, content_markdown) VALUES (%(id)s, %(org)s, '
-            "%(project)s, %(video)s, %(chapter)s, gen_random_uuid(), 'en', 0, 'Intro', "
-            "'intro', '# Intro')",
+            'language, "order", title, slug, content_markdown, status) VALUES (%(id)s, '
+            "%(org)s, %(project)s, %(video)s, %(chapter)s, %(run)s, 'en', 0, 'Intro', "
+            "'intro', '# Intro', 'published')",
             {**common, "id": ids["articles"], "chapter": ids["chapters"]},
         )
         ids["article_revisions"] = uuid.uuid4()
@@ -394,12 +426,12 @@ def _create_tenancy(conn: psycopg.Connection) -> Tenancy:
         )
         conn.execute(
             "INSERT INTO subtitles (id, org_id, video_id, run_id, language, cues) "
-            "VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), 'en', '[]')",
+            "VALUES (%(id)s, %(org)s, %(video)s, %(run)s, 'en', '[]')",
             {**common, "id": ids["subtitles"]},
         )
         conn.execute(
             "INSERT INTO screenshots (id, org_id, video_id, run_id, name, time_seconds, "
-            "storage_path) VALUES (%(id)s, %(org)s, %(video)s, gen_random_uuid(), 'intro.png', "
+            "storage_path) VALUES (%(id)s, %(org)s, %(video)s, %(run)s, 'intro.png', "
             "1, 'shots/intro.png')",
             {**common, "id": ids["screenshots"]},
         )
@@ -445,6 +477,36 @@ def _key(table: str) -> str:
 def _reached(conn: psycopg.Connection, statement: str, tenancy: Tenancy, table: str) -> set[str]:
     """Run a statement that returns row keys; keep the keys of this module's rows."""
     return {row[0] for row in conn.execute(statement)} & tenancy.all_keys(table)
+
+
+def _refused(conn: psycopg.Connection, statement: str, params: Any = None) -> None:
+    with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+        with conn.transaction():
+            conn.execute(statement, params)
+
+
+def _check_public_reader(
+    conn: psycopg.Connection, tenancy: Tenancy, table: str, operation: str
+) -> None:
+    """The anonymous readers' role reads what a docs site shows, and changes nothing."""
+    if operation == "select" and table in PUBLIC_TABLES:
+        seen = _reached(conn, f"SELECT {_key(table)} FROM {table}", tenancy, table)
+        assert seen == expected_rows(tenancy, PUBLIC, table, "select")
+        org_column = "id" if table == "organizations" else "org_id"
+        visible = {row[0] for row in conn.execute(f"SELECT DISTINCT {org_column} FROM {table}")}
+        assert tenancy.orgs["B"] not in visible
+        return
+    if operation == "select":
+        _refused(conn, f"SELECT count(*) FROM {table}")
+    elif operation == "insert":
+        params = tenancy.insert_params("A", user=tenancy.users["ownerA"])
+        params["email"] = f"new-{secrets.token_hex(4)}@example.com"
+        _refused(conn, INSERT_SQL[table], params)
+    elif operation == "update":
+        column = UPDATED_COLUMN[table]
+        _refused(conn, f"UPDATE {table} SET {column} = {column}")
+    else:
+        _refused(conn, f"DELETE FROM {table}")
 
 
 def _check_select(conn: psycopg.Connection, tenancy: Tenancy, actor: str, table: str) -> None:
@@ -561,8 +623,10 @@ MATRIX = [
 def test_database_allows_exactly_what_the_role_may_do(
     service_conn: psycopg.Connection, tenancy: Tenancy, actor: str, table: str, operation: str
 ) -> None:
-    with acting_as(service_conn, tenancy.user_id(actor)):
-        if operation == "select":
+    with acting_as(service_conn, tenancy.user_id(actor), role_of(actor)):
+        if actor == PUBLIC:
+            _check_public_reader(service_conn, tenancy, table, operation)
+        elif operation == "select":
             _check_select(service_conn, tenancy, actor, table)
         elif operation == "insert":
             _check_insert(service_conn, tenancy, actor, table)

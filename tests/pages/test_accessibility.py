@@ -485,3 +485,42 @@ def test_text_is_gzipped_but_video_ranges_and_images_are_not(site: dict[str, Any
     picture = owner.get(shot.group(1), headers=gzip)
     assert picture.headers["content-type"] == "image/webp"
     assert "content-encoding" not in picture.headers
+
+
+def test_docs_site_pages_have_no_axe_violations_and_headings_in_order(
+    site: dict[str, Any], open_context: Callable[..., BrowserContext]
+) -> None:
+    api: httpx.Client = site["api"]
+    project, video = site["project"], site["video"]
+    root = httpx.URL(project["public_url"]).path
+    article = api.get(f"/api/videos/{video['id']}/articles", params={"language": "es"}).json()[0]
+    assert api.patch(f"/api/projects/{project['id']}", json={"public_docs": False}).is_success
+    axe = Axe()
+    found = {}
+
+    def check(page: Page, path: str) -> None:
+        answer = page.goto(path)
+        assert answer is not None and answer.status in (200, 404), path
+        page.wait_for_load_state("load")
+        violations = axe.run(page).response["violations"]
+        if violations:
+            found[path] = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+        levels = _heading_levels(page)
+        assert levels[0] == 1 and levels.count(1) == 1, (path, levels)
+        assert [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1] == []
+
+    check(open_context(site["owner"]).new_page(), root)  # a member's preview, with its banner
+    assert api.patch(f"/api/projects/{project['id']}", json={"public_docs": True}).is_success
+    assert api.patch(f"/api/videos/{video['id']}", json={"published": True}).is_success
+    reader = open_context().new_page()
+    for path in (
+        root,
+        f"{root}?lang=es",
+        f"{root}es/{video['slug']}/",
+        f"{root}es/{video['slug']}/{article['slug']}",
+        f"{root}search?q=invite&lang=en",
+        f"{root}search?lang=es",
+        f"{root}en/no-such-video/",
+    ):
+        check(reader, path)
+    assert found == {}

@@ -16,7 +16,7 @@ def test_project_lifecycle_in_the_personal_org(user: httpx.Client) -> None:
 
     assert created.status_code == 201, created.text
     project = created.json()
-    assert set(project) == {"id", "name", "slug", "org_id"}
+    assert set(project) == {"id", "name", "slug", "org_id", "public_docs", "public_url"}
     assert project["name"] == "Getting Started"
     assert project["slug"] == "getting-started"
     assert project["org_id"] == org_id_of(user)

@@ -8,6 +8,7 @@ database's policies.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -72,6 +73,14 @@ def _check_credentials_shape(email: str, password: str) -> str:
     return email
 
 
+def personal_team_slug(name: str | None) -> str:
+    """A new personal team's slug, which shows in its docs sites' addresses: from the name
+    the person gave at sign-up, else random, never from their e-mail address. Owners can
+    choose another one (PATCH /api/orgs/{org_id})."""
+    from_name = slugify(printable(name or ""), fallback="")
+    return from_name or f"team-{secrets.token_hex(3)}"
+
+
 async def create_user(
     session: AsyncSession, email: str, password: str, name: str | None = None
 ) -> tuple[User, Organization]:
@@ -93,9 +102,7 @@ async def create_user(
     async def build() -> Organization:
         return Organization(
             name=f"{display}'s workspace",
-            slug=await unused_slug(
-                session, Organization.slug, slugify(email.split("@")[0], fallback="team")
-            ),
+            slug=await unused_slug(session, Organization.slug, personal_team_slug(name)),
             personal=True,
         )
 

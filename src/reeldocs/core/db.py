@@ -1,10 +1,11 @@
-"""Database plumbing: URLs, the engine, migrations, and the two roles.
+"""Database plumbing: URLs, the engine, migrations, and the roles.
 
 Web requests and background work share one login role (the tables' owner, so not
 subject to row-level security: the "service role"). A web request's transaction
 switches to `reeldocs_app` with `SET LOCAL ROLE` once it knows who is asking, and
 sets `app.user_id` for that transaction only; from then on PostgreSQL's policies
-decide what the request may see and change.
+decide what the request may see and change. The docs site's anonymous readers run
+as `reeldocs_public`, whose policies show only what is published.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from reeldocs.core.settings import Settings
 _logger = logging.getLogger(__name__)
 
 APP_ROLE = "reeldocs_app"
+PUBLIC_ROLE = "reeldocs_public"
 MIGRATION_LOCK_ID = 7_301_2026
 
 
@@ -284,6 +286,13 @@ async def act_as_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
 
 
+async def act_as_public(session: AsyncSession) -> None:
+    """From here to the end of the transaction, the database shows only what is published
+    (anyone's view of the docs sites), whoever was asking before."""
+    await session.execute(sa.text(f"SET LOCAL ROLE {PUBLIC_ROLE}"))
+    await session.execute(sa.text("SELECT set_config('app.user_id', '', true)"))
+
+
 @asynccontextmanager
 async def as_service(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Step out of the user's role for work that belongs to the system (the job queue).
@@ -299,8 +308,8 @@ async def as_service(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     try:
         yield session
     finally:
-        if role == APP_ROLE:
-            await session.execute(sa.text(f"SET LOCAL ROLE {APP_ROLE}"))
+        if role in (APP_ROLE, PUBLIC_ROLE):
+            await session.execute(sa.text(f"SET LOCAL ROLE {role}"))
             await session.execute(
                 sa.text("SELECT set_config('app.user_id', :uid, true)"), {"uid": user or ""}
             )

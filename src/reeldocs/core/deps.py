@@ -132,14 +132,21 @@ async def authenticate(conn: DriverConnection, request: Request) -> Actor | None
         if row[4]:  # its last use is more than a minute old
             await conn.execute(_TOKEN_USED, (row[3],))
         actor = Actor(row[0], row[1], row[2], "token")
-    else:
-        cookie = request.cookies.get(security.SESSION_COOKIE)
-        if not cookie:
-            return None
-        row = await _fetch_one(conn, _SESSION_LOOKUP, security.token_hash(cookie))
-        if row is None:
-            return None
-        actor = Actor(row[0], row[1], row[2], "session", cookie)
+        request.state.actor = actor
+        return actor
+    return await session_actor(conn, request)
+
+
+async def session_actor(conn: DriverConnection, request: Request) -> Actor | None:
+    """The user of the request's session cookie, switching the connection's transaction to
+    their rights; None when there is no cookie or it matches no live session."""
+    cookie = request.cookies.get(security.SESSION_COOKIE)
+    if not cookie:
+        return None
+    row = await _fetch_one(conn, _SESSION_LOOKUP, security.token_hash(cookie))
+    if row is None:
+        return None
+    actor = Actor(row[0], row[1], row[2], "session", cookie)
     request.state.actor = actor
     return actor
 

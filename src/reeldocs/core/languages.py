@@ -93,3 +93,51 @@ def names(codes: list[str], last: str = "and") -> str:
     if len(names) <= 1:
         return names[0] if names else "none"
     return f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+# Each language's name in itself: what a language switcher shows, so that a reader finds
+# their own language whatever the page around it is written in.
+LANGUAGE_ENDONYMS = {
+    "en": "English",
+    "es": "Español",
+    "ca": "Català",
+    "gl": "Galego",
+    "eo": "Esperanto",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "pt": "Português",
+    "nl": "Nederlands",
+    "sv": "Svenska",
+    "pl": "Polski",
+    "ru": "Русский",
+    "uk": "Українська",
+    "ja": "日本語",
+    "ko": "한국어",
+    "zh": "中文",
+    "ar": "العربية",
+    "hi": "हिन्दी",
+    "tr": "Türkçe",
+    "da": "Dansk",
+    "fi": "Suomi",
+    "no": "Norsk",
+    "cs": "Čeština",
+    "el": "Ελληνικά",
+    "he": "עברית",
+    "id": "Bahasa Indonesia",
+    "vi": "Tiếng Việt",
+    "ro": "Română",
+    "hu": "Magyar",
+}
+
+
+def language_endonym(code: str) -> str:
+    return LANGUAGE_ENDONYMS.get(code, language_name(code))
+
+
+RIGHT_TO_LEFT = frozenset({"ar", "he", "fa", "ur", "yi"})
+
+
+def text_direction(code: str) -> str:
+    """`rtl` for languages written right to left, else `ltr`: a page's `dir` for them."""
+    return "rtl" if code in RIGHT_TO_LEFT else "ltr"

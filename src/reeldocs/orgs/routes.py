@@ -13,7 +13,9 @@ from reeldocs.orgs.schemas import (
     MemberIn,
     MemberOut,
     MyInvitationOut,
+    OrgInfo,
     OrgOut,
+    OrgUpdate,
     RoleIn,
     TeamInvitationOut,
 )
@@ -25,6 +27,15 @@ invitations_router = APIRouter(prefix="/api/invitations", tags=["orgs"])
 @router.get("", response_model=list[OrgOut])
 async def list_orgs(actor: CurrentActor, db: DbSession) -> list[OrgOut]:
     return await service.list_orgs(db, actor)
+
+
+@router.patch("/{org_id}", response_model=OrgInfo, responses=errors(403, 409))
+async def update_org(
+    org_id: uuid.UUID, body: OrgUpdate, actor: CurrentActor, db: DbSession
+) -> OrgInfo:
+    """Rename the team or change its slug (owners only); 409 when another team has the slug.
+    The slug is part of the addresses of the team's docs sites."""
+    return await service.update(db, actor, org_id, name=body.name, slug=body.slug)
 
 
 @router.get("/{org_id}/members", response_model=list[MemberOut])

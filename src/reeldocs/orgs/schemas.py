@@ -20,6 +20,29 @@ class OrgOut(BaseModel):
     role: RoleName
 
 
+SLUG_MAX_LENGTH = 60
+
+
+class OrgUpdate(BaseModel):
+    """What PATCH /api/orgs/{org_id} changes: the team's name, its slug, or both."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=SLUG_MAX_LENGTH,
+        description="Lowercase letters, digits and single hyphens, such as `acme-docs`: the "
+        "team's part of its docs sites' addresses (`/p/{org_slug}/{project_slug}/`) and of "
+        "`reeldocs process --project`. Unique across the server.",
+    )
+
+
+class OrgInfo(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+
+
 class MemberOut(BaseModel):
     user_id: uuid.UUID
     email: str

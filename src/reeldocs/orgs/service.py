@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reeldocs.auth.models import User
 from reeldocs.core.deps import Actor
-from reeldocs.core.errors import Conflict, Forbidden, NotFound
-from reeldocs.core.text import normalise_email
+from reeldocs.core.errors import Conflict, Forbidden, Invalid, NotFound
+from reeldocs.core.text import normalise_email, printable
 from reeldocs.orgs.access import require_member
 from reeldocs.orgs.models import Member, Organization
-from reeldocs.orgs.schemas import MemberOut, OrgOut
+from reeldocs.orgs.schemas import SLUG_MAX_LENGTH, MemberOut, OrgInfo, OrgOut
+
+SLUG_SHAPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 async def list_orgs(session: AsyncSession, actor: Actor) -> list[OrgOut]:
@@ -53,6 +57,63 @@ async def personal_org_id(session: AsyncSession, actor: Actor) -> uuid.UUID:
             "or name the team's org_id."
         )
     return org_id
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    slug: str | None = None,
+) -> OrgInfo:
+    """Rename the team, or give it another slug (owners only). Links to its docs sites
+    change with the slug: the old addresses answer 404 from then on."""
+    refused = Forbidden("Only the team's owners can change its name or its slug.")
+    if await require_member(session, actor, org_id, "team") != "owner":
+        raise refused
+    # Held until the end: another owner cannot demote the caller halfway through. (Locked
+    # only now: the lock needs the rights of an owner, and a viewer would find no row.)
+    still_owner = (
+        await session.execute(
+            sa.select(Member.role)
+            .where(Member.org_id == org_id, Member.user_id == actor.user_id)
+            .with_for_update(read=True)
+        )
+    ).scalar_one_or_none()
+    if still_owner != "owner":
+        raise refused
+    org = await session.get(Organization, org_id)
+    if org is None:  # deleted since the membership was read
+        raise NotFound("This team does not exist, or you are not a member of it.")
+    if name is not None:
+        cleaned = printable(name)
+        if not cleaned:
+            raise Invalid("Give the team a name.")
+        org.name = cleaned
+    await session.flush()
+    if slug is not None and slug.strip().lower() != org.slug:
+        wanted = _checked_slug(slug)
+        # Other teams are hidden from the caller: their unique slug speaks for them.
+        try:
+            async with session.begin_nested():
+                org.slug = wanted
+                await session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"Another team already has the slug {wanted!r}: choose another one."
+            ) from None
+    return OrgInfo(id=org.id, name=org.name, slug=org.slug)
+
+
+def _checked_slug(slug: str) -> str:
+    cleaned = slug.strip().lower()
+    if not SLUG_SHAPE.match(cleaned) or len(cleaned) > SLUG_MAX_LENGTH:
+        raise Invalid(
+            "A team's slug is made of lowercase letters, digits and single hyphens between "
+            f"them (up to {SLUG_MAX_LENGTH} characters), such as acme-docs."
+        )
+    return cleaned
 
 
 async def list_members(session: AsyncSession, actor: Actor, org_id: uuid.UUID) -> list[MemberOut]:

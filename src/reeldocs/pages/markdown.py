@@ -2,8 +2,9 @@
 
 Raw HTML is disabled: whatever a transcript or a model put into an article (`<script>`,
 `<img onerror=…>`) is shown as text. markdown-it also refuses `javascript:` and similar
-link targets. References become ordinary Markdown links to the video page (`#t=`), which
-the renderer marks with `data-seek` so the page's script can seek its own player instead.
+link targets. References become ordinary Markdown links to a moment of the video (the
+app's video page with `#t=` unless `ArticleLinks` say otherwise, as on the docs site),
+which the renderer marks with `data-seek` so the page's script can seek its own player.
 
 On a page, an article's own headings are nested under the article's title (no level is
 skipped), and its screenshots carry their pixel size so that the page does not shift as
@@ -30,6 +31,22 @@ SCREENSHOT_REFERENCE = re.compile(r"\(screenshots/([A-Za-z0-9._-]{1,100})\)")
 DEEPEST_HEADING = 6
 
 
+@dataclass(frozen=True)
+class ArticleLinks:
+    """Where a page sends an article's moments (whole seconds) and screenshots (by name)."""
+
+    moment: Callable[[int], str]
+    screenshot: Callable[[str], str]
+
+
+def app_links(video_id: uuid.UUID) -> ArticleLinks:
+    """The app's own pages: the video's page for moments, the API for screenshots."""
+    return ArticleLinks(
+        moment=lambda seconds: f"/videos/{video_id}#t={seconds}",
+        screenshot=lambda name: f"/api/videos/{video_id}/screenshots/{name}",
+    )
+
+
 @dataclass
 class PageImages:
     """The screenshots of one page: their sizes (name -> width, height), and how many
@@ -43,9 +60,12 @@ def _link_open(
     renderer: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
-    match = _SEEK_HREF.match(str(token.attrGet("href") or ""))
-    if match:
-        token.attrSet("data-seek", match.group(1))
+    href = str(token.attrGet("href") or "")
+    moments: dict[str, int] = env.get("moments", {})
+    match = _SEEK_HREF.match(href)
+    seconds = moments.get(href, int(match.group(1)) if match else None)
+    if seconds is not None:
+        token.attrSet("data-seek", str(seconds))
         token.attrSet("class", "timestamp")
     return renderer.renderToken(tokens, idx, options, env)
 
@@ -56,8 +76,9 @@ def _image(
     token = tokens[idx]
     match = _SCREENSHOT_SRC.match(str(token.attrGet("src") or ""))
     images: PageImages | None = env.get("images")
-    if match and env.get("video_id"):
-        token.attrSet("src", f"/api/videos/{env['video_id']}/screenshots/{match.group(1)}")
+    links: ArticleLinks | None = env.get("links")
+    if match and links is not None:
+        token.attrSet("src", links.screenshot(match.group(1)))
         size = images.sizes.get(match.group(1)) if images else None
         if size:
             token.attrSet("width", str(size[0]))
@@ -80,10 +101,14 @@ def _build() -> MarkdownIt:
 _markdown = _build()
 
 
-def _reference_link(video_id: uuid.UUID) -> Callable[[VideoReference], str]:
+def _reference_link(
+    links: ArticleLinks, moments: dict[str, int]
+) -> Callable[[VideoReference], str]:
     def link(reference: VideoReference) -> str:
         label = display_moment(reference.seconds)
-        return f"[▶ {label}](/videos/{video_id}#t={reference.seconds})"
+        href = links.moment(reference.seconds)
+        moments[href] = reference.seconds
+        return f"[▶ {label}]({href})"
 
     return link
 
@@ -118,16 +143,20 @@ def render_article(
     *,
     heading_level: int | None = None,
     images: PageImages | None = None,
+    links: ArticleLinks | None = None,
 ) -> str:
     """Safe HTML for one article of the video `video_id`.
 
     A first-level heading that repeats the article's `title` is dropped: the page
     already shows the title above the article. With `heading_level` (the level of the
     title's heading on the page) the article's headings are nested below it; `images`
-    gives the screenshots' sizes and counts the images shown so far on the page.
+    gives the screenshots' sizes and counts the images shown so far on the page; `links`
+    say where moments and screenshots point (the app's pages by default).
     """
-    linked = replace_video_references(markdown, _reference_link(video_id))
-    env: EnvType = {"video_id": str(video_id), "images": images}
+    links = links or app_links(video_id)
+    moments: dict[str, int] = {}
+    linked = replace_video_references(markdown, _reference_link(links, moments))
+    env: EnvType = {"links": links, "images": images, "moments": moments}
     tokens = _markdown.parse(linked, env)
     if (
         title is not None

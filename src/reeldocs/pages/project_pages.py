@@ -35,6 +35,7 @@ from reeldocs.pages.job_views import (
 from reeldocs.pages.rendering import is_htmx, render
 from reeldocs.projects import service as projects
 from reeldocs.projects.models import Project
+from reeldocs.publishing.addresses import public_url
 from reeldocs.videos import service as videos_service
 from reeldocs.webhooks.reading import job_deliveries
 
@@ -97,6 +98,12 @@ async def create_project(
     return RedirectResponse(f"/projects/{project.id}", status_code=303)
 
 
+async def site_url(request: Request, db: AsyncSession, project: Project) -> str:
+    """The address of the project's docs site, as the API's `public_url` gives it."""
+    base = request.app.state.settings.base_url(str(request.base_url))
+    return public_url(base, await queries.org_slug(db, project.org_id), project.slug)
+
+
 async def project_and_role(
     db: AsyncSession, actor: Actor, project_id: uuid.UUID
 ) -> tuple[Project, str]:
@@ -127,7 +134,8 @@ async def jobs_card_context(
         "deliveries": deliveries,
         "stamp": stamp.latest,
         "videos": videos,
-        "videos_print": videos_fingerprint((v.id, v.status) for v in videos),
+        # a publish elsewhere changes the list too
+        "videos_print": videos_fingerprint((v.id, f"{v.status}:{v.published}") for v in videos),
         **JOB_HELPERS,
     }
 
@@ -161,6 +169,7 @@ async def project_overview(
     context = await jobs_card_context(db, actor, project, role)
     context["org_name"] = await queries.org_name(db, project.org_id)
     context["language_options"] = await language_choices(request.app.state.settings)
+    context["site_url"] = await site_url(request, db, project)
     return render(request, "pages/project.html", context)
 
 

@@ -96,3 +96,9 @@ async def proposal_time(session: AsyncSession, article_id: uuid.UUID) -> datetim
         )
     ).scalar_one_or_none()
     return found
+
+
+async def org_slug(session: AsyncSession, org_id: uuid.UUID) -> str:
+    return (
+        await session.execute(sa.select(Organization.slug).where(Organization.id == org_id))
+    ).scalar_one()

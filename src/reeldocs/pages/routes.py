@@ -18,6 +18,7 @@ from reeldocs.pages import (
     project_pages,
     revision_pages,
     settings_pages,
+    site_controls,
     video_pages,
     webhook_pages,
 )
@@ -57,6 +58,7 @@ def install_pages(app: FastAPI) -> None:
     for module in (
         auth_pages,
         project_pages,
+        site_controls,
         job_pages,
         video_pages,
         docs_viewer,

@@ -18,6 +18,8 @@ class Project(Base):
     org_id: Mapped[uuid.UUID]
     name: Mapped[str]
     slug: Mapped[str]
+    # Its docs site answers anyone, not only its team's members.
+    public_docs: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )

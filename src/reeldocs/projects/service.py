@@ -15,6 +15,8 @@ from reeldocs.orgs import service as orgs
 from reeldocs.orgs.access import get_in_team, require_writer
 from reeldocs.orgs.models import Organization
 from reeldocs.projects.models import Project
+from reeldocs.projects.schemas import ProjectOut
+from reeldocs.publishing.addresses import public_url
 
 
 def _clean_name(name: str) -> str:
@@ -52,12 +54,47 @@ async def get(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> Pro
     return await get_in_team(session, actor, Project, project_id, "project")
 
 
-async def rename(session: AsyncSession, actor: Actor, project_id: uuid.UUID, name: str) -> Project:
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    project_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    public_docs: bool | None = None,
+) -> Project:
+    """Rename the project, or open its docs site to anyone (or close it again)."""
     project = await get(session, actor, project_id)
     await require_writer(session, actor, project.org_id)
-    project.name = _clean_name(name)
+    if name is not None:
+        project.name = _clean_name(name)
+    if public_docs is not None:
+        project.public_docs = public_docs
     await session.flush()
     return project
+
+
+async def describe(
+    session: AsyncSession, projects: list[Project], base_url: str
+) -> list[ProjectOut]:
+    """The projects as the API answers them, with their docs sites' addresses."""
+    org_ids = {project.org_id for project in projects}
+    slugs: dict[uuid.UUID, str] = {}
+    if org_ids:
+        rows = await session.execute(
+            sa.select(Organization.id, Organization.slug).where(Organization.id.in_(org_ids))
+        )
+        slugs = {org_id: slug for org_id, slug in rows}
+    return [
+        ProjectOut(
+            id=project.id,
+            name=project.name,
+            slug=project.slug,
+            org_id=project.org_id,
+            public_docs=project.public_docs,
+            public_url=public_url(base_url, slugs[project.org_id], project.slug),
+        )
+        for project in projects
+    ]
 
 
 async def delete(session: AsyncSession, actor: Actor, project_id: uuid.UUID) -> list[str]:

@@ -32,6 +32,8 @@ class Video(Base):
     codecs: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     source_language: Mapped[str | None]
     docs_run_id: Mapped[uuid.UUID | None]
+    # Shown on its project's docs site (once it has docs, and while it is regenerated).
+    published: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )

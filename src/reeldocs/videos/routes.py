@@ -9,7 +9,7 @@ from reeldocs.core.deps import AppSettings, AppStorage, CurrentActor, DbSession
 from reeldocs.core.errors import ReeldocsError
 from reeldocs.core.openapi import errors
 from reeldocs.videos import service
-from reeldocs.videos.schemas import UPLOAD_REQUEST_BODY, VideoOut
+from reeldocs.videos.schemas import UPLOAD_REQUEST_BODY, VideoOut, VideoUpdate
 from reeldocs.videos.upload import MultipartReceiver
 
 router = APIRouter(prefix="/api", tags=["videos"])
@@ -64,6 +64,15 @@ async def upload_video(
 @router.get("/videos/{video_id}", response_model=VideoOut)
 async def show_video(video_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> VideoOut:
     return await service.show(db, actor, video_id)
+
+
+@router.patch("/videos/{video_id}", response_model=VideoOut, responses=errors(403))
+async def update_video(
+    video_id: uuid.UUID, body: VideoUpdate, actor: CurrentActor, db: DbSession
+) -> VideoOut:
+    """Retitle the video, or publish it on its project's docs site (`published`): owners
+    and editors. A published video shows there once it has docs."""
+    return await service.update(db, actor, video_id, title=body.title, published=body.published)
 
 
 @router.delete("/videos/{video_id}", status_code=204)

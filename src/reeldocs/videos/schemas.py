@@ -24,10 +24,28 @@ class VideoOut(BaseModel):
     languages_ready: list[str] = Field(
         description="Languages whose articles are published for the video's current docs."
     )
+    published: bool = Field(
+        description="Shown on its project's docs site once it has docs, and while it is "
+        "regenerated (the site shows its current docs until the new ones are complete)."
+    )
     created_at: datetime
     mime: str | None = Field(description="What the file really is, found by reading it.")
     codecs: dict[str, Any] = Field(
         description="Container, video and audio codecs, picture size, frame rate, rotation."
+    )
+
+
+class VideoUpdate(BaseModel):
+    """What PATCH /api/videos/{video_id} changes; what is left out stays as it is."""
+
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The video's title; its slug (and so its addresses) stays as it was.",
+    )
+    published: bool | None = Field(
+        default=None, description="Show the video on its project's docs site, or stop."
     )
 
 

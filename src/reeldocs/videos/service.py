@@ -148,6 +148,7 @@ def _out(video: Video, languages_ready: list[str]) -> VideoOut:
         size_bytes=video.size_bytes,
         source_language=video.source_language,
         languages_ready=languages_ready,
+        published=video.published,
         created_at=video.created_at,
         mime=video.mime,
         codecs=dict(video.codecs or {}),
@@ -177,6 +178,30 @@ async def list_for_project(
         .order_by(Video.created_at.desc(), Video.id.desc())
     )
     return await describe(session, list(videos.scalars()))
+
+
+async def update(
+    session: AsyncSession,
+    actor: Actor,
+    video_id: uuid.UUID,
+    *,
+    title: str | None = None,
+    published: bool | None = None,
+) -> VideoOut:
+    """Retitle the video (its slug stays), or publish it on its project's docs site."""
+    video = await get_in_team(session, actor, Video, video_id, "video", write=True)
+    if title is not None:
+        cleaned = printable(title)
+        if not cleaned:
+            raise Invalid("Give the video a title.")
+        if len(cleaned) > MAX_TITLE_LENGTH:
+            raise Invalid(f"Keep the title to {MAX_TITLE_LENGTH} characters or fewer.")
+        video.title = cleaned
+    if published is not None:
+        video.published = published
+    await session.flush()
+    await session.refresh(video)
+    return (await describe(session, [video]))[0]
 
 
 # -- uploading -------------------------------------------------------------------------------
