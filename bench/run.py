@@ -126,6 +126,7 @@ def _polling_rows(polling: dict[str, Any]) -> list[tuple[str, str, str]]:
 def main() -> None:
     from bench import (
         db_restarts,
+        fair_fetch,
         job_polling,
         jobs_latency,
         pipeline_speed,
@@ -139,6 +140,7 @@ def main() -> None:
     minutes = int(os.environ.get("REELDOCS_BENCH_LONG_MINUTES", "10"))
     upload = asdict(upload_memory.run())
     jobs = jobs_latency.run(int(os.environ.get("REELDOCS_BENCH_JOBS", "200")))
+    fair = fair_fetch.run()
     restarts = db_restarts.run(int(os.environ.get("REELDOCS_BENCH_RESTART_ROUNDS", "3")))
     s3 = storage_transfer.run()
     polling = job_polling.run()
@@ -161,6 +163,14 @@ def main() -> None:
             f"(of which the engine's fetch: p50 {jobs['reeldocs_engine_pickup']['p50_ms']} ms); "
             f"raw Procrastinate p50 {raw['p50_ms']} ms, p95 {raw['p95_ms']} ms",
             "reported beside the engine's",
+        ),
+        (
+            f"fetch of the next video job, {fair['queued']} queued by {fair['teams']} teams",
+            f"fair p50 {fair['fair']['p50_ms']} ms, p95 {fair['fair']['p95_ms']} ms "
+            f"(capped at {fair['cap']} per team: p50 {fair['fair_capped']['p50_ms']} ms); "
+            f"the engine's own p50 {fair['engine']['p50_ms']} ms; the first 10 fair fetches "
+            f"served {fair['teams_served_by_first_10_fetches']} teams",
+            "reported beside the engine's; 10 teams",
         ),
         (
             "SIGKILL → job running again on another worker",
@@ -232,6 +242,7 @@ def main() -> None:
     raw_json: dict[str, Any] = {
         "upload": upload,
         "jobs": jobs,
+        "fair_fetch": fair,
         "database_restarts": restarts,
         "storage_transfer": s3,
         "polling": polling,
